@@ -1,0 +1,695 @@
+//! The state of one local vault: live secrets with all their versions, soft-deleted secrets, and the
+//! eventual-consistency windows the real service shows after delete, recover and purge.
+//!
+//! Everything here is synchronous and takes the current time as an argument, so every rule is a unit
+//! test. The HTTP layer (`api.rs`) turns these results into the service's JSON shapes and errors.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::ops::Bound;
+
+use zeroize::Zeroizing;
+
+/// A point in time, in milliseconds since the Unix epoch.
+pub type Millis = u64;
+
+/// Service-visible times are whole Unix seconds.
+pub fn secs(now: Millis) -> i64 {
+    (now / 1000) as i64
+}
+
+/// The deletion policy of a vault, fixed when the emulator starts.
+#[derive(Clone, Debug)]
+pub struct VaultPolicy {
+    /// 0 means soft delete is off: a delete removes the secret for good.
+    pub recoverable_days: u32,
+    pub purge_protection: bool,
+    /// For this long after a delete, the deleted secret is not yet visible and its name is busy.
+    pub delete_delay_ms: u64,
+    /// For this long after a recover, the secret is not yet readable.
+    pub recover_delay_ms: u64,
+}
+
+impl Default for VaultPolicy {
+    fn default() -> Self {
+        Self {
+            recoverable_days: 90,
+            purge_protection: false,
+            delete_delay_ms: 0,
+            recover_delay_ms: 0,
+        }
+    }
+}
+
+impl VaultPolicy {
+    /// The `recoveryLevel` the service reports for this policy.
+    pub fn recovery_level(&self) -> &'static str {
+        match (self.recoverable_days, self.purge_protection) {
+            (0, _) => "Purgeable",
+            (90, false) => "Recoverable+Purgeable",
+            (90, true) => "Recoverable",
+            (_, false) => "CustomizedRecoverable+Purgeable",
+            (_, true) => "CustomizedRecoverable",
+        }
+    }
+
+    pub fn soft_delete(&self) -> bool {
+        self.recoverable_days > 0
+    }
+}
+
+/// One version of a secret. The value is zeroized when the version is dropped.
+#[derive(Clone)]
+pub struct SecretVersion {
+    pub version: String,
+    pub value: Zeroizing<String>,
+    pub content_type: Option<String>,
+    pub tags: Option<BTreeMap<String, String>>,
+    pub enabled: bool,
+    pub nbf: Option<i64>,
+    pub exp: Option<i64>,
+    pub created: i64,
+    pub updated: i64,
+}
+
+impl fmt::Debug for SecretVersion {
+    // Never print the value.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SecretVersion")
+            .field("version", &self.version)
+            .field("value", &"<redacted>")
+            .field("content_type", &self.content_type)
+            .field("enabled", &self.enabled)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A secret: its name as first written, and its versions in creation order (the last is the latest).
+#[derive(Clone, Debug)]
+pub struct SecretRecord {
+    pub name: String,
+    pub versions: Vec<SecretVersion>,
+}
+
+impl SecretRecord {
+    pub fn latest(&self) -> Option<&SecretVersion> {
+        self.versions.last()
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Live {
+    record: SecretRecord,
+    /// Not readable before this time (the window after a recover).
+    visible_at: Millis,
+}
+
+#[derive(Clone, Debug)]
+pub struct DeletedRecord {
+    pub record: SecretRecord,
+    pub deleted_date: i64,
+    pub scheduled_purge_date: i64,
+    /// Not visible in the deleted list before this time (the window after a delete).
+    visible_at: Millis,
+}
+
+/// What a set or update asks for; `None` leaves a field as it is (update) or unset (set).
+#[derive(Clone, Debug, Default)]
+pub struct Attributes {
+    pub enabled: Option<bool>,
+    pub nbf: Option<i64>,
+    pub exp: Option<i64>,
+}
+
+pub struct NewSecret {
+    pub value: Zeroizing<String>,
+    pub content_type: Option<String>,
+    pub tags: Option<BTreeMap<String, String>>,
+    pub attributes: Attributes,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct PropertiesUpdate {
+    pub content_type: Option<String>,
+    pub tags: Option<BTreeMap<String, String>>,
+    pub attributes: Attributes,
+}
+
+/// The store's refusals; `api.rs` maps each to the service's status, code and message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StoreError {
+    /// No such secret (or version): `(name/id)` is what the message names.
+    NotFound(String),
+    /// No such deleted secret.
+    DeletedNotFound(String),
+    DeletedButRecoverable(String),
+    BeingDeleted,
+    Disabled,
+    PurgeProtected,
+    /// The name is in use; carries `name/version` of the backed-up latest version.
+    RestoreConflict(String),
+    MalformedBackup,
+}
+
+/// Where a page of a listing starts: after this sort key.
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// The sort key of the last item, when more items may follow.
+    pub next_after: Option<String>,
+}
+
+pub struct Vault {
+    pub name: String,
+    pub policy: VaultPolicy,
+    live: BTreeMap<String, Live>,
+    deleted: BTreeMap<String, DeletedRecord>,
+    /// Names purged recently: busy until the time given.
+    purged: HashMap<String, Millis>,
+}
+
+fn key(name: &str) -> String {
+    name.to_ascii_lowercase()
+}
+
+fn page_of<'a, T: 'a>(iter: impl Iterator<Item = (&'a String, T)>, size: usize) -> Page<T> {
+    let mut items = Vec::with_capacity(size);
+    let mut last_key = None;
+    let mut more = false;
+    for (k, item) in iter {
+        if items.len() == size {
+            more = true;
+            break;
+        }
+        last_key = Some(k.clone());
+        items.push(item);
+    }
+    Page {
+        items,
+        next_after: if more { last_key } else { None },
+    }
+}
+
+fn after(start: Option<&str>) -> (Bound<String>, Bound<String>) {
+    match start {
+        Some(k) => (Bound::Excluded(k.to_ascii_lowercase()), Bound::Unbounded),
+        None => (Bound::Unbounded, Bound::Unbounded),
+    }
+}
+
+impl Vault {
+    pub fn new(name: &str, policy: VaultPolicy) -> Self {
+        Self {
+            name: name.to_string(),
+            policy,
+            live: BTreeMap::new(),
+            deleted: BTreeMap::new(),
+            purged: HashMap::new(),
+        }
+    }
+
+    /// Drops deleted secrets past their scheduled purge date and purge windows that have ended.
+    fn expire(&mut self, now: Millis) {
+        let now_s = secs(now);
+        self.deleted.retain(|_, d| d.scheduled_purge_date > now_s);
+        self.purged.retain(|_, until| *until > now);
+    }
+
+    fn live_visible(&self, name: &str, now: Millis) -> Option<&SecretRecord> {
+        self.live
+            .get(&key(name))
+            .filter(|l| l.visible_at <= now)
+            .map(|l| &l.record)
+    }
+
+    fn live_visible_mut(&mut self, name: &str, now: Millis) -> Option<&mut SecretRecord> {
+        self.live
+            .get_mut(&key(name))
+            .filter(|l| l.visible_at <= now)
+            .map(|l| &mut l.record)
+    }
+
+    /// Refuses a new write to `name` while it is deleted (recoverable) or in a delete/purge window.
+    fn check_name_free(&mut self, name: &str, now: Millis) -> Result<(), StoreError> {
+        self.expire(now);
+        let k = key(name);
+        if let Some(d) = self.deleted.get(&k) {
+            return Err(if d.visible_at > now {
+                StoreError::BeingDeleted
+            } else {
+                StoreError::DeletedButRecoverable(d.record.name.clone())
+            });
+        }
+        if self.purged.contains_key(&k) {
+            return Err(StoreError::BeingDeleted);
+        }
+        Ok(())
+    }
+
+    /// Sets a secret: a new secret, or a new version of an existing one. `version` must be fresh.
+    pub fn set(
+        &mut self,
+        name: &str,
+        new: NewSecret,
+        version: String,
+        now: Millis,
+    ) -> Result<(&str, &SecretVersion), StoreError> {
+        self.check_name_free(name, now)?;
+        let now_s = secs(now);
+        let v = SecretVersion {
+            version,
+            value: new.value,
+            content_type: new.content_type,
+            tags: new.tags,
+            enabled: new.attributes.enabled.unwrap_or(true),
+            nbf: new.attributes.nbf,
+            exp: new.attributes.exp,
+            created: now_s,
+            updated: now_s,
+        };
+        let live = self.live.entry(key(name)).or_insert_with(|| Live {
+            record: SecretRecord {
+                name: name.to_string(),
+                versions: Vec::new(),
+            },
+            visible_at: 0,
+        });
+        live.record.versions.push(v);
+        let record = &live.record;
+        match record.versions.last() {
+            Some(v) => Ok((record.name.as_str(), v)),
+            None => Err(StoreError::NotFound(name.to_string())),
+        }
+    }
+
+    fn find_version<'r>(
+        record: &'r SecretRecord,
+        name: &str,
+        version: Option<&str>,
+    ) -> Result<&'r SecretVersion, StoreError> {
+        match version {
+            None => record.latest(),
+            Some(v) => record
+                .versions
+                .iter()
+                .find(|x| x.version.eq_ignore_ascii_case(v)),
+        }
+        .ok_or_else(|| not_found(name, version))
+    }
+
+    /// A version's value and properties. A disabled version cannot be read.
+    pub fn get(
+        &self,
+        name: &str,
+        version: Option<&str>,
+        now: Millis,
+    ) -> Result<(&str, &SecretVersion), StoreError> {
+        let record = self
+            .live_visible(name, now)
+            .ok_or_else(|| not_found(name, version))?;
+        let v = Self::find_version(record, name, version)?;
+        if !v.enabled {
+            return Err(StoreError::Disabled);
+        }
+        Ok((record.name.as_str(), v))
+    }
+
+    /// Changes a version's properties (latest when `version` is `None`); works on disabled versions.
+    pub fn update(
+        &mut self,
+        name: &str,
+        version: Option<&str>,
+        patch: PropertiesUpdate,
+        now: Millis,
+    ) -> Result<(&str, &SecretVersion), StoreError> {
+        let record = self
+            .live_visible_mut(name, now)
+            .ok_or_else(|| not_found(name, version))?;
+        let idx = match version {
+            None => record.versions.len().checked_sub(1),
+            Some(want) => record
+                .versions
+                .iter()
+                .position(|x| x.version.eq_ignore_ascii_case(want)),
+        }
+        .ok_or_else(|| not_found(name, version))?;
+        let v = &mut record.versions[idx];
+        let mut changed = false;
+        if let Some(ct) = patch.content_type {
+            changed |= v.content_type.as_deref() != Some(ct.as_str());
+            v.content_type = Some(ct);
+        }
+        if let Some(tags) = patch.tags {
+            changed |= v.tags.as_ref() != Some(&tags);
+            v.tags = Some(tags);
+        }
+        if let Some(e) = patch.attributes.enabled {
+            changed |= v.enabled != e;
+            v.enabled = e;
+        }
+        if let Some(nbf) = patch.attributes.nbf {
+            changed |= v.nbf != Some(nbf);
+            v.nbf = Some(nbf);
+        }
+        if let Some(exp) = patch.attributes.exp {
+            changed |= v.exp != Some(exp);
+            v.exp = Some(exp);
+        }
+        if changed {
+            v.updated = secs(now);
+        }
+        Ok((record.name.as_str(), &record.versions[idx]))
+    }
+
+    /// Deletes every version of a secret. With soft delete on, it becomes a deleted (recoverable)
+    /// secret, visible only once the delete window has passed; without, it is gone.
+    pub fn delete(&mut self, name: &str, now: Millis) -> Result<DeletedRecord, StoreError> {
+        self.expire(now);
+        if self.live_visible(name, now).is_none() {
+            return Err(not_found(name, None));
+        }
+        let Some(live) = self.live.remove(&key(name)) else {
+            return Err(not_found(name, None));
+        };
+        let now_s = secs(now);
+        let deleted = DeletedRecord {
+            record: live.record,
+            deleted_date: now_s,
+            scheduled_purge_date: now_s + i64::from(self.policy.recoverable_days) * 86_400,
+            visible_at: now + self.policy.delete_delay_ms,
+        };
+        if self.policy.soft_delete() {
+            self.deleted.insert(key(name), deleted.clone());
+        }
+        Ok(deleted)
+    }
+
+    pub fn get_deleted(&mut self, name: &str, now: Millis) -> Result<&DeletedRecord, StoreError> {
+        self.expire(now);
+        self.deleted
+            .get(&key(name))
+            .filter(|d| d.visible_at <= now)
+            .ok_or_else(|| StoreError::DeletedNotFound(name.to_string()))
+    }
+
+    /// Removes a deleted secret for good; its name stays busy for the delete window.
+    pub fn purge(&mut self, name: &str, now: Millis) -> Result<(), StoreError> {
+        self.expire(now);
+        let k = key(name);
+        match self.deleted.get(&k) {
+            None => return Err(StoreError::DeletedNotFound(name.to_string())),
+            Some(d) if d.visible_at > now => return Err(StoreError::BeingDeleted),
+            Some(_) if self.policy.purge_protection => return Err(StoreError::PurgeProtected),
+            Some(_) => {}
+        }
+        self.deleted.remove(&k);
+        if self.policy.delete_delay_ms > 0 {
+            self.purged.insert(k, now + self.policy.delete_delay_ms);
+        }
+        Ok(())
+    }
+
+    /// Brings a deleted secret back with all its versions; readable once the recover window passed.
+    pub fn recover(&mut self, name: &str, now: Millis) -> Result<&SecretRecord, StoreError> {
+        self.expire(now);
+        let k = key(name);
+        match self.deleted.get(&k) {
+            None => return Err(not_found(name, None)),
+            Some(d) if d.visible_at > now => return Err(StoreError::BeingDeleted),
+            Some(_) => {}
+        }
+        let Some(d) = self.deleted.remove(&k) else {
+            return Err(not_found(name, None));
+        };
+        let live = self.live.entry(k).or_insert(Live {
+            record: d.record,
+            visible_at: now + self.policy.recover_delay_ms,
+        });
+        Ok(&live.record)
+    }
+
+    /// The name of a readable secret as first written.
+    pub fn stored_name(&self, name: &str, now: Millis) -> Option<&str> {
+        self.live_visible(name, now).map(|r| r.name.as_str())
+    }
+
+    /// The whole secret (every version), for a backup.
+    pub fn backup(&self, name: &str, now: Millis) -> Result<&SecretRecord, StoreError> {
+        self.live_visible(name, now)
+            .ok_or_else(|| not_found(name, None))
+    }
+
+    /// Puts a backed-up secret back, keeping its versions, ids and dates. The name must be unused.
+    pub fn restore(
+        &mut self,
+        record: SecretRecord,
+        now: Millis,
+    ) -> Result<&SecretRecord, StoreError> {
+        self.expire(now);
+        let k = key(&record.name);
+        if record.versions.is_empty() {
+            return Err(StoreError::MalformedBackup);
+        }
+        if self.live.contains_key(&k)
+            || self.deleted.contains_key(&k)
+            || self.purged.contains_key(&k)
+        {
+            let latest = record
+                .latest()
+                .map(|v| v.version.clone())
+                .unwrap_or_default();
+            return Err(StoreError::RestoreConflict(format!(
+                "{}/{latest}",
+                record.name
+            )));
+        }
+        let live = self.live.entry(k).or_insert(Live {
+            record,
+            visible_at: 0,
+        });
+        Ok(&live.record)
+    }
+
+    /// One page of the secret list, in case-insensitive name order, starting after `start`.
+    pub fn list(&self, start: Option<&str>, size: usize, now: Millis) -> Page<&SecretRecord> {
+        page_of(
+            self.live
+                .range(after(start))
+                .filter(|(_, l)| l.visible_at <= now && !l.record.versions.is_empty())
+                .map(|(k, l)| (k, &l.record)),
+            size,
+        )
+    }
+
+    /// One page of a secret's versions, ordered by version id as the service does. An unknown name
+    /// has no versions (not an error).
+    pub fn versions(
+        &self,
+        name: &str,
+        start: Option<&str>,
+        size: usize,
+        now: Millis,
+    ) -> Page<&SecretVersion> {
+        let Some(record) = self.live_visible(name, now) else {
+            return Page {
+                items: Vec::new(),
+                next_after: None,
+            };
+        };
+        let sorted: BTreeMap<String, &SecretVersion> = record
+            .versions
+            .iter()
+            .map(|v| (v.version.to_ascii_lowercase(), v))
+            .collect();
+        page_of(sorted.range(after(start)).map(|(k, v)| (k, *v)), size)
+    }
+
+    /// One page of the deleted list (only deletions whose window has passed).
+    pub fn list_deleted(
+        &mut self,
+        start: Option<&str>,
+        size: usize,
+        now: Millis,
+    ) -> Page<&DeletedRecord> {
+        self.expire(now);
+        page_of(
+            self.deleted
+                .range(after(start))
+                .filter(|(_, d)| d.visible_at <= now),
+            size,
+        )
+    }
+
+    pub fn secret_count(&self) -> usize {
+        self.live.len()
+    }
+}
+
+fn not_found(name: &str, version: Option<&str>) -> StoreError {
+    StoreError::NotFound(match version {
+        Some(v) => format!("{name}/{v}"),
+        None => name.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new(value: &str) -> NewSecret {
+        NewSecret {
+            value: Zeroizing::new(value.to_string()),
+            content_type: None,
+            tags: None,
+            attributes: Attributes::default(),
+        }
+    }
+
+    fn vault(delete_delay_ms: u64) -> Vault {
+        Vault::new(
+            "t",
+            VaultPolicy {
+                delete_delay_ms,
+                recover_delay_ms: delete_delay_ms,
+                ..VaultPolicy::default()
+            },
+        )
+    }
+
+    #[test]
+    fn names_are_case_insensitive_and_keep_their_first_spelling() {
+        let mut v = vault(0);
+        v.set("My-Secret", new("a"), "1".repeat(32), 1000).unwrap();
+        v.set("my-secret", new("b"), "2".repeat(32), 2000).unwrap();
+        let (name, got) = v.get("MY-SECRET", None, 3000).unwrap();
+        assert_eq!(name, "My-Secret");
+        assert_eq!(got.value.as_str(), "b");
+        assert_eq!(v.list(None, 25, 3000).items.len(), 1);
+    }
+
+    #[test]
+    fn delete_window_then_recoverable_conflict_then_purge_window() {
+        let mut v = vault(1500);
+        v.set("x", new("a"), "1".repeat(32), 0).unwrap();
+        let d = v.delete("x", 10_000).unwrap();
+        assert_eq!(d.scheduled_purge_date, 10 + 90 * 86_400);
+        assert_eq!(
+            v.get("x", None, 10_001).unwrap_err(),
+            StoreError::NotFound("x".into())
+        );
+        assert!(matches!(
+            v.get_deleted("x", 10_500),
+            Err(StoreError::DeletedNotFound(_))
+        ));
+        assert_eq!(v.purge("x", 10_500), Err(StoreError::BeingDeleted));
+        assert_eq!(
+            v.set("x", new("b"), "2".repeat(32), 10_500).unwrap_err(),
+            StoreError::BeingDeleted
+        );
+        assert!(v.get_deleted("x", 11_500).is_ok());
+        assert_eq!(
+            v.set("x", new("b"), "2".repeat(32), 11_500).unwrap_err(),
+            StoreError::DeletedButRecoverable("x".into())
+        );
+        v.purge("x", 12_000).unwrap();
+        assert_eq!(
+            v.set("x", new("b"), "2".repeat(32), 12_100).unwrap_err(),
+            StoreError::BeingDeleted
+        );
+        v.set("x", new("b"), "2".repeat(32), 13_600).unwrap();
+    }
+
+    #[test]
+    fn recover_brings_every_version_back_after_its_window() {
+        let mut v = vault(1000);
+        v.set("x", new("a"), "1".repeat(32), 0).unwrap();
+        v.set("x", new("b"), "2".repeat(32), 0).unwrap();
+        v.delete("x", 0).unwrap();
+        assert_eq!(v.recover("x", 500).unwrap_err(), StoreError::BeingDeleted);
+        v.recover("x", 1000).unwrap();
+        assert!(v.get("x", None, 1500).is_err());
+        assert_eq!(v.get("x", None, 2000).unwrap().1.value.as_str(), "b");
+        assert_eq!(v.versions("x", None, 25, 2000).items.len(), 2);
+    }
+
+    #[test]
+    fn deleted_secrets_disappear_after_their_scheduled_purge_date() {
+        let mut v = vault(0);
+        v.set("x", new("a"), "1".repeat(32), 0).unwrap();
+        v.delete("x", 0).unwrap();
+        let day = 86_400_000;
+        assert!(v.get_deleted("x", 89 * day).is_ok());
+        assert!(v.get_deleted("x", 90 * day).is_err());
+        v.set("x", new("again"), "2".repeat(32), 90 * day).unwrap();
+    }
+
+    #[test]
+    fn without_soft_delete_a_delete_is_final() {
+        let mut v = Vault::new(
+            "t",
+            VaultPolicy {
+                recoverable_days: 0,
+                ..VaultPolicy::default()
+            },
+        );
+        assert_eq!(v.policy.recovery_level(), "Purgeable");
+        v.set("x", new("a"), "1".repeat(32), 0).unwrap();
+        v.delete("x", 0).unwrap();
+        assert!(v.get_deleted("x", 0).is_err());
+        v.set("x", new("b"), "2".repeat(32), 0).unwrap();
+    }
+
+    #[test]
+    fn purge_protection_refuses_purge() {
+        let mut v = Vault::new(
+            "t",
+            VaultPolicy {
+                purge_protection: true,
+                ..VaultPolicy::default()
+            },
+        );
+        assert_eq!(v.policy.recovery_level(), "Recoverable");
+        v.set("x", new("a"), "1".repeat(32), 0).unwrap();
+        v.delete("x", 0).unwrap();
+        assert_eq!(v.purge("x", 0), Err(StoreError::PurgeProtected));
+    }
+
+    #[test]
+    fn disabled_versions_cannot_be_read_but_can_be_updated() {
+        let mut v = vault(0);
+        let mut s = new("a");
+        s.attributes.enabled = Some(false);
+        v.set("x", s, "1".repeat(32), 0).unwrap();
+        assert_eq!(v.get("x", None, 0).unwrap_err(), StoreError::Disabled);
+        let patch = PropertiesUpdate {
+            attributes: Attributes {
+                enabled: Some(true),
+                ..Attributes::default()
+            },
+            ..PropertiesUpdate::default()
+        };
+        let (_, u) = v.update("x", None, patch, 5000).unwrap();
+        assert_eq!(u.updated, 5);
+        assert!(v.get("x", None, 5000).is_ok());
+    }
+
+    #[test]
+    fn paging_resumes_after_the_last_key() {
+        let mut v = vault(0);
+        for i in 0..60 {
+            v.set(&format!("s{i:03}"), new("v"), format!("{i:032x}"), 0)
+                .unwrap();
+        }
+        let mut seen = Vec::new();
+        let mut start: Option<String> = None;
+        loop {
+            let page = v.list(start.as_deref(), 25, 0);
+            seen.extend(page.items.iter().map(|r| r.name.clone()));
+            match page.next_after {
+                Some(k) => start = Some(k),
+                None => break,
+            }
+        }
+        assert_eq!(seen.len(), 60);
+        assert!(seen.windows(2).all(|w| w[0] < w[1]));
+    }
+}

@@ -1,0 +1,149 @@
+//! The local vault's certificates: a CA that users trust once (kept in the data directory and reused
+//! across restarts) and a leaf for `localhost`, `*.localhost`, each vault's name and loopback addresses,
+//! made anew at every start.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{anyhow, Context, Result};
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose, SanType,
+};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use time::{Duration, OffsetDateTime};
+
+use crate::paths;
+
+pub struct Ca {
+    key: KeyPair,
+    cert_pem: String,
+    /// Where the CA lives on disk, when it is not an in-memory one.
+    pub path: Option<PathBuf>,
+}
+
+/// The CA's name is derived from its key, so the same key always gives the same issuer name.
+fn ca_params(key: &KeyPair) -> CertificateParams {
+    let digest = ring::digest::digest(&ring::digest::SHA256, key.public_key_raw());
+    let id: String = digest.as_ref()[..4]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let mut params = CertificateParams::default();
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, format!("kvtui local vault CA {id}"));
+    dn.push(DnType::OrganizationName, "kvtui");
+    params.distinguished_name = dn;
+    params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    params
+}
+
+impl Ca {
+    /// A CA that lives only in memory (the demo, tests).
+    pub fn ephemeral() -> Result<Self> {
+        let key = KeyPair::generate().context("generating the CA key")?;
+        let cert_pem = Self::self_sign(&key)?;
+        Ok(Self {
+            key,
+            cert_pem,
+            path: None,
+        })
+    }
+
+    fn self_sign(key: &KeyPair) -> Result<String> {
+        let mut params = ca_params(key);
+        let now = OffsetDateTime::now_utc();
+        params.not_before = now - Duration::days(1);
+        params.not_after = now + Duration::days(3650);
+        Ok(params.self_signed(key).context("signing the CA")?.pem())
+    }
+
+    /// The CA kept in `dir` (`ca.pem`, `ca-key.pem`), made there on first use.
+    pub fn load_or_create(dir: &Path) -> Result<Self> {
+        let cert_path = dir.join("ca.pem");
+        let key_path = dir.join("ca-key.pem");
+        if cert_path.exists() && key_path.exists() {
+            let key_pem = std::fs::read_to_string(&key_path)
+                .with_context(|| format!("reading {}", key_path.display()))?;
+            let key = KeyPair::from_pem(&key_pem)
+                .with_context(|| format!("{} is not a valid private key", key_path.display()))?;
+            let cert_pem = std::fs::read_to_string(&cert_path)
+                .with_context(|| format!("reading {}", cert_path.display()))?;
+            return Ok(Self {
+                key,
+                cert_pem,
+                path: Some(cert_path),
+            });
+        }
+        paths::create_private_dir(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let key = KeyPair::generate().context("generating the CA key")?;
+        let cert_pem = Self::self_sign(&key)?;
+        paths::write_private_atomic(&key_path, key.serialize_pem().as_bytes())
+            .with_context(|| format!("writing {}", key_path.display()))?;
+        paths::write_private_atomic(&cert_path, cert_pem.as_bytes())
+            .with_context(|| format!("writing {}", cert_path.display()))?;
+        Ok(Self {
+            key,
+            cert_pem,
+            path: Some(cert_path),
+        })
+    }
+
+    pub fn pem(&self) -> &str {
+        &self.cert_pem
+    }
+
+    /// A TLS server configuration (HTTP/2 and HTTP/1.1) with a new leaf for `names` plus the
+    /// loopback names and addresses.
+    pub fn server_config(&self, names: &[String]) -> Result<rustls::ServerConfig> {
+        let leaf_key = KeyPair::generate().context("generating the server key")?;
+        let mut dns: Vec<String> = vec!["localhost".into(), "*.localhost".into()];
+        for n in names {
+            let n = n.to_ascii_lowercase();
+            if !dns.contains(&n) {
+                dns.push(n);
+            }
+        }
+        let mut params = CertificateParams::new(dns).context("certificate names")?;
+        params
+            .subject_alt_names
+            .push(SanType::IpAddress([127, 0, 0, 1].into()));
+        params
+            .subject_alt_names
+            .push(SanType::IpAddress(std::net::Ipv6Addr::LOCALHOST.into()));
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CommonName, "kvtui local vault");
+        params.distinguished_name = dn;
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        params.key_usages = vec![
+            KeyUsagePurpose::DigitalSignature,
+            KeyUsagePurpose::KeyEncipherment,
+        ];
+        let now = OffsetDateTime::now_utc();
+        params.not_before = now - Duration::days(1);
+        params.not_after = now + Duration::days(365);
+        let issuer = Issuer::new(ca_params(&self.key), &self.key);
+        let leaf = params
+            .signed_by(&leaf_key, &issuer)
+            .context("signing the server certificate")?;
+        let ca_der = rustls::pki_types::pem::PemObject::from_pem_slice(self.cert_pem.as_bytes())
+            .map_err(|e| anyhow!("the CA certificate is not valid PEM: {e}"))?;
+        let chain: Vec<CertificateDer<'static>> = vec![leaf.der().clone(), ca_der];
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
+        let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .context("TLS protocol versions")?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .context("TLS server certificate")?;
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        Ok(config)
+    }
+}

@@ -1,0 +1,104 @@
+//! The transport kvtui gives the real `azure_security_keyvault_secrets::SecretClient`: rustls with the
+//! ring provider, `*.localhost` resolved to loopback (Debian's resolver does not do it), and, for the
+//! local vault, its CA as the only trust root. Everything else uses the platform's roots and DNS.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use azure_core::credentials::{AccessToken, TokenCredential, TokenRequestOptions};
+use azure_core::http::{ClientOptions, Transport};
+use azure_security_keyvault_secrets::{SecretClient, SecretClientOptions};
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+
+/// reqwest is built without a default crypto provider: install ring once per process.
+pub fn ensure_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// True for `localhost` and any `*.localhost` name (RFC 6761: always loopback).
+pub fn is_localhost(host: &str) -> bool {
+    let h = host.trim_end_matches('.').to_ascii_lowercase();
+    h == "localhost" || h.ends_with(".localhost")
+}
+
+/// Resolves `*.localhost` to 127.0.0.1 without asking DNS; other names go to the system resolver.
+#[derive(Debug, Default)]
+pub struct LoopbackResolver;
+
+impl Resolve for LoopbackResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            if is_localhost(&host) {
+                let addrs: Addrs = Box::new(std::iter::once(SocketAddr::new(
+                    IpAddr::V4(Ipv4Addr::LOCALHOST),
+                    0,
+                )));
+                return Ok(addrs);
+            }
+            let found: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let addrs: Addrs = Box::new(found.into_iter());
+            Ok(addrs)
+        })
+    }
+}
+
+/// An HTTP client for the SDK. With `local_ca` (PEM), that CA is the only trust root.
+pub fn http_client(local_ca: Option<&str>) -> Result<reqwest::Client> {
+    ensure_crypto_provider();
+    let mut b = reqwest::Client::builder()
+        .dns_resolver(Arc::new(LoopbackResolver))
+        .connect_timeout(std::time::Duration::from_secs(10));
+    if let Some(pem) = local_ca {
+        let cert = reqwest::Certificate::from_pem(pem.as_bytes())
+            .context("the local vault's CA certificate is not valid PEM")?;
+        b = b.tls_certs_only([cert]);
+    }
+    b.build().context("building the HTTP client")
+}
+
+/// A `SecretClient` with default options except the transport.
+pub fn secret_client(
+    vault_url: &str,
+    credential: Arc<dyn TokenCredential>,
+    http: reqwest::Client,
+) -> Result<SecretClient> {
+    let options = SecretClientOptions {
+        client_options: ClientOptions {
+            transport: Some(Transport::new(Arc::new(http))),
+            ..ClientOptions::default()
+        },
+        ..SecretClientOptions::default()
+    };
+    SecretClient::new(vault_url, credential, Some(options))
+        .with_context(|| format!("creating a client for {vault_url}"))
+}
+
+/// The token a local vault accepts: it checks that a bearer token is present, not who signed it.
+#[derive(Debug, Default)]
+pub struct LocalTokenCredential;
+
+#[async_trait::async_trait]
+impl TokenCredential for LocalTokenCredential {
+    async fn get_token(
+        &self,
+        _scopes: &[&str],
+        _options: Option<TokenRequestOptions<'_>>,
+    ) -> azure_core::Result<AccessToken> {
+        Ok(AccessToken::new(
+            "kvtui-local-token",
+            time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+        ))
+    }
+}
+
+/// A client for a vault on the local vault server, trusting `ca_pem`.
+pub fn local_secret_client(vault_url: &str, ca_pem: &str) -> Result<SecretClient> {
+    secret_client(
+        vault_url,
+        Arc::new(LocalTokenCredential),
+        http_client(Some(ca_pem))?,
+    )
+}
