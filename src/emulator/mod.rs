@@ -99,6 +99,8 @@ impl Emulator {
             .iter()
             .map(|v| format!("{v}.localhost"))
             .collect();
+        let ca_pem = ca.pem().to_string();
+        let ca_path = ca.path.clone();
         let tls = ca.server_config(&names)?;
         let acceptor = TlsAcceptor::from(Arc::new(tls));
         let policies: Vec<(String, VaultPolicy)> = config
@@ -145,8 +147,8 @@ impl Emulator {
         Ok(Self {
             port,
             addrs,
-            ca_pem: ca.pem().to_string(),
-            ca_path: ca.path.clone(),
+            ca_pem,
+            ca_path,
             service,
             shutdown,
             tasks,

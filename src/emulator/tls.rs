@@ -2,8 +2,9 @@
 //! across restarts) and a leaf for `localhost`, `*.localhost`, each vault's name and loopback addresses,
 //! made anew at every start.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use anyhow::{anyhow, Context, Result};
 use rcgen::{
@@ -11,6 +12,8 @@ use rcgen::{
     Issuer, KeyPair, KeyUsagePurpose, SanType,
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::sign::CertifiedKey;
 use time::{Duration, OffsetDateTime};
 
 use crate::paths;
@@ -98,11 +101,10 @@ impl Ca {
         &self.cert_pem
     }
 
-    /// A TLS server configuration (HTTP/2 and HTTP/1.1) with a new leaf for `names` plus the
-    /// loopback names and addresses.
-    pub fn server_config(&self, names: &[String]) -> Result<rustls::ServerConfig> {
+    /// Issues a leaf for `names` plus the loopback addresses, signed by this CA.
+    fn issue(&self, names: &[String]) -> Result<Arc<CertifiedKey>> {
         let leaf_key = KeyPair::generate().context("generating the server key")?;
-        let mut dns: Vec<String> = vec!["localhost".into(), "*.localhost".into()];
+        let mut dns: Vec<String> = Vec::new();
         for n in names {
             let n = n.to_ascii_lowercase();
             if !dns.contains(&n) {
@@ -135,15 +137,72 @@ impl Ca {
             .map_err(|e| anyhow!("the CA certificate is not valid PEM: {e}"))?;
         let chain: Vec<CertificateDer<'static>> = vec![leaf.der().clone(), ca_der];
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
+        let signing = rustls::crypto::ring::sign::any_supported_type(&key)
+            .map_err(|e| anyhow!("unusable server key: {e}"))?;
+        Ok(Arc::new(CertifiedKey::new(chain, signing)))
+    }
+
+    /// A TLS server configuration (HTTP/2 and HTTP/1.1). The default certificate covers `names`,
+    /// `localhost` and the loopback addresses; a client asking (SNI) for any other `*.localhost`
+    /// name, or one of `names`, gets a certificate issued for exactly that name. (Wildcards with a
+    /// single label after the star, like `*.localhost`, are refused by webpki and OpenSSL alike.)
+    pub fn server_config(self, names: &[String]) -> Result<rustls::ServerConfig> {
+        let mut all: Vec<String> = vec!["localhost".into()];
+        all.extend(names.iter().cloned());
+        let default = self.issue(&all)?;
+        let resolver = LeafResolver {
+            extra: names.iter().map(|n| n.to_ascii_lowercase()).collect(),
+            default,
+            cache: Mutex::new(HashMap::new()),
+            ca: self,
+        };
         let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
             rustls::crypto::ring::default_provider(),
         ))
         .with_safe_default_protocol_versions()
         .context("TLS protocol versions")?
         .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .context("TLS server certificate")?;
+        .with_cert_resolver(Arc::new(resolver));
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         Ok(config)
+    }
+}
+
+/// Picks (and issues on first use) the certificate for the name the client asked for.
+struct LeafResolver {
+    ca: Ca,
+    extra: Vec<String>,
+    default: Arc<CertifiedKey>,
+    cache: Mutex<HashMap<String, Arc<CertifiedKey>>>,
+}
+
+/// Bounds the cache: a client cycling through random names cannot grow it without limit.
+const MAX_CACHED_LEAVES: usize = 256;
+
+impl std::fmt::Debug for LeafResolver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LeafResolver").finish_non_exhaustive()
+    }
+}
+
+impl ResolvesServerCert for LeafResolver {
+    fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        let Some(name) = hello.server_name().map(str::to_ascii_lowercase) else {
+            return Some(self.default.clone());
+        };
+        let wanted = crate::vault::transport::is_localhost(&name) || self.extra.contains(&name);
+        if !wanted || name == "localhost" {
+            return Some(self.default.clone());
+        }
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = cache.get(&name) {
+            return Some(c.clone());
+        }
+        let issued = self.ca.issue(&[name.clone(), "localhost".into()]).ok()?;
+        if cache.len() >= MAX_CACHED_LEAVES {
+            cache.clear();
+        }
+        cache.insert(name, issued.clone());
+        Some(issued)
     }
 }

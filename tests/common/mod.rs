@@ -1,0 +1,153 @@
+//! Shared test harness: an in-process local vault on an ephemeral loopback port, reached over TLS by
+//! the real SecretClient (or raw reqwest for what the SDK cannot send).
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::{Duration, Instant};
+
+use azure_core::error::ErrorKind;
+use azure_core::http::RequestContent;
+use azure_security_keyvault_secrets::models::{Secret, SecretAttributes, SetSecretParameters};
+use azure_security_keyvault_secrets::SecretClient;
+use kvtui::emulator::{Config, Emulator, KeyStore, VaultPolicy};
+
+pub async fn start_with(policy: VaultPolicy, vaults: &[&str]) -> Emulator {
+    Emulator::start(Config {
+        listen: vec![IpAddr::V4(Ipv4Addr::LOCALHOST)],
+        port: 0,
+        vaults: vaults.iter().map(|v| v.to_string()).collect(),
+        policy,
+        keys: KeyStore::Memory,
+    })
+    .await
+    .expect("local vault starts")
+}
+
+pub async fn start() -> Emulator {
+    start_with(VaultPolicy::default(), &["demo"]).await
+}
+
+pub fn client(emu: &Emulator, vault: &str) -> SecretClient {
+    kvtui::vault::transport::local_secret_client(&emu.vault_url(vault), &emu.ca_pem)
+        .expect("client builds")
+}
+
+/// A raw HTTP client trusting the local CA; `http1` forces HTTP/1.1 (as Python uses).
+pub fn raw(emu: &Emulator, http1: bool) -> reqwest::Client {
+    kvtui::vault::transport::ensure_crypto_provider();
+    let cert = reqwest::Certificate::from_pem(emu.ca_pem.as_bytes()).expect("CA pem");
+    let mut b = reqwest::Client::builder()
+        .dns_resolver(std::sync::Arc::new(
+            kvtui::vault::transport::LoopbackResolver,
+        ))
+        .tls_certs_only([cert]);
+    if http1 {
+        b = b.http1_only();
+    }
+    b.build().expect("reqwest client")
+}
+
+pub fn params(value: &str) -> RequestContent<SetSecretParameters> {
+    SetSecretParameters {
+        value: Some(value.to_string()),
+        ..Default::default()
+    }
+    .try_into()
+    .expect("serialisable")
+}
+
+pub fn params_with(
+    value: &str,
+    content_type: Option<&str>,
+    tags: &[(&str, &str)],
+    enabled: Option<bool>,
+) -> RequestContent<SetSecretParameters> {
+    SetSecretParameters {
+        value: Some(value.to_string()),
+        content_type: content_type.map(str::to_string),
+        tags: if tags.is_empty() {
+            None
+        } else {
+            Some(
+                tags.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect::<HashMap<_, _>>(),
+            )
+        },
+        secret_attributes: enabled.map(|e| SecretAttributes {
+            enabled: Some(e),
+            ..Default::default()
+        }),
+    }
+    .try_into()
+    .expect("serialisable")
+}
+
+pub async fn set(c: &SecretClient, name: &str, value: &str) -> Secret {
+    c.set_secret(name, params(value), None)
+        .await
+        .unwrap_or_else(|e| panic!("set {name}: {e}"))
+        .into_model()
+        .expect("secret model")
+}
+
+/// What the service said in an error: status, code, inner code, message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiErr {
+    pub status: u16,
+    pub code: String,
+    pub inner: Option<String>,
+    pub message: String,
+}
+
+pub fn api_err(e: &azure_core::Error) -> ApiErr {
+    match e.kind() {
+        ErrorKind::HttpResponse {
+            status,
+            raw_response: Some(raw),
+            ..
+        } => {
+            let v: serde_json::Value =
+                serde_json::from_slice(raw.body()).unwrap_or(serde_json::Value::Null);
+            ApiErr {
+                status: u16::from(*status),
+                code: v["error"]["code"].as_str().unwrap_or_default().to_string(),
+                inner: v["error"]["innererror"]["code"]
+                    .as_str()
+                    .map(str::to_string),
+                message: v["error"]["message"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            }
+        }
+        other => panic!("expected an HTTP error response, got {other:?}: {e}"),
+    }
+}
+
+pub fn expect_err<T>(r: azure_core::Result<T>) -> ApiErr {
+    match r {
+        Ok(_) => panic!("expected an error, the call succeeded"),
+        Err(e) => api_err(&e),
+    }
+}
+
+/// Polls `f` until it returns Some, or panics after `deadline`.
+pub async fn wait_for<T, F, Fut>(what: &str, deadline: Duration, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        if start.elapsed() > deadline {
+            panic!("timed out after {deadline:?} waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
