@@ -1025,3 +1025,240 @@ impl Service {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn service() -> Service {
+        let key = BackupKey::from_bytes(&[7u8; 32]).expect("key");
+        Service::new(
+            &[
+                ("demo".to_string(), VaultPolicy::default()),
+                (
+                    "slow".to_string(),
+                    VaultPolicy {
+                        delete_delay_ms: 60_000,
+                        ..VaultPolicy::default()
+                    },
+                ),
+            ],
+            key,
+        )
+    }
+
+    fn request(method: &str, uri: &str, body: &[u8], auth: bool) -> Request<Bytes> {
+        let mut b = Request::builder().method(method).uri(uri);
+        if auth {
+            b = b.header("authorization", "Bearer t");
+        }
+        b.body(Bytes::copy_from_slice(body)).expect("request")
+    }
+
+    #[test]
+    fn api_versions() {
+        for ok in [
+            "7.0",
+            "7.6",
+            "7.5-preview.1",
+            "7.4-preview",
+            "2025-07-01",
+            "2099-12-31-preview",
+        ] {
+            assert!(is_supported_api_version(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "7",
+            "7.",
+            "7.10",
+            "7.6-preview.",
+            "2024-07-01",
+            "2025-00-01",
+            "2025-07-1",
+            "x2025-07-01",
+            "2025-07-01-previewX",
+        ] {
+            assert!(!is_supported_api_version(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn skiptokens_round_trip_and_look_like_the_service() {
+        let t = encode_skiptoken("db-password-2");
+        assert_eq!(decode_skiptoken(&t).as_deref(), Some("db-password-2"));
+        let outer = URL_SAFE_NO_PAD.decode(&t).expect("b64");
+        let v: Value = serde_json::from_slice(&outer).expect("json");
+        assert!(v["NextMarker"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("2!")));
+        assert_eq!(v["TargetLocation"], 0);
+        assert_eq!(decode_skiptoken("not a token"), None);
+    }
+
+    #[test]
+    fn segments_collapse_and_mean_latest() {
+        assert_eq!(
+            segments("/secrets/x/").ok(),
+            Some(vec!["secrets".into(), "x".into()])
+        );
+        assert_eq!(
+            segments("/secrets/x/%2F").ok(),
+            Some(vec!["secrets".into(), "x".into()])
+        );
+        assert_eq!(
+            segments("//secrets///x").ok(),
+            Some(vec!["secrets".into(), "x".into()])
+        );
+        assert_eq!(segments("/secrets/").ok(), Some(vec!["secrets".into()]));
+        assert!(segments("/secrets/%FF").is_err());
+    }
+
+    #[test]
+    fn host_routing_and_challenge_resource() {
+        let s = service();
+        let r = s.handle(&request(
+            "GET",
+            "https://demo.localhost:8443/secrets?api-version=7.4",
+            b"",
+            false,
+        ));
+        assert_eq!(r.status(), 401);
+        let c = r.headers()["www-authenticate"].to_str().expect("ascii");
+        assert!(c.ends_with("resource=\"https://localhost:8443\""), "{c}");
+        let r = s.handle(&request(
+            "GET",
+            "https://demo.vault.azure.net/secrets?api-version=7.4",
+            b"",
+            false,
+        ));
+        let c = r.headers()["www-authenticate"].to_str().expect("ascii");
+        assert!(c.ends_with("resource=\"https://vault.azure.net\""), "{c}");
+        let r = s.handle(&request(
+            "GET",
+            "https://nope.localhost:1/secrets?api-version=7.4",
+            b"",
+            true,
+        ));
+        assert_eq!(r.status(), 404);
+        let r = s.handle(&request(
+            "GET",
+            "https://localhost:1/secrets?api-version=7.4",
+            b"",
+            true,
+        ));
+        assert_eq!(r.status(), 404);
+        // HTTP/1.1: the vault comes from the Host header.
+        let r = s.handle(
+            &Request::builder()
+                .uri("/secrets?api-version=7.4")
+                .header("host", "DEMO.localhost:9")
+                .header("authorization", "Bearer t")
+                .body(Bytes::new())
+                .expect("req"),
+        );
+        assert_eq!(r.status(), 200);
+    }
+
+    #[test]
+    fn ids_use_the_authority_the_client_called() {
+        let s = service();
+        let r = s.handle(&request(
+            "PUT",
+            "https://demo.localhost/secrets/a?api-version=7.4",
+            br#"{"value":"v"}"#,
+            true,
+        ));
+        let v: Value = serde_json::from_slice(r.body()).expect("json");
+        assert!(v["id"]
+            .as_str()
+            .is_some_and(|i| i.starts_with("https://demo.localhost/secrets/a/")));
+    }
+
+    fn method() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("GET".to_string()),
+            Just("PUT".to_string()),
+            Just("PATCH".to_string()),
+            Just("POST".to_string()),
+            Just("DELETE".to_string()),
+            Just("HEAD".to_string()),
+            Just("OPTIONS".to_string()),
+        ]
+    }
+
+    fn path() -> impl Strategy<Value = String> {
+        let seg = prop_oneof![
+            Just("secrets".to_string()),
+            Just("deletedsecrets".to_string()),
+            Just("versions".to_string()),
+            Just("backup".to_string()),
+            Just("recover".to_string()),
+            Just("restore".to_string()),
+            Just("x".to_string()),
+            Just("%2F".to_string()),
+            Just("%FF".to_string()),
+            Just("".to_string()),
+            "[a-zA-Z0-9_%.-]{0,12}",
+        ];
+        proptest::collection::vec(seg, 0..5).prop_map(|s| format!("/{}", s.join("/")))
+    }
+
+    fn query() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("api-version=7.4".to_string()),
+            Just("api-version=2025-07-01&maxresults=3".to_string()),
+            Just("api-version=7.4&%24skiptoken=abc".to_string()),
+            Just("api-version=7.4&maxresults=-1".to_string()),
+            "[a-z=&%$0-9.-]{0,30}",
+        ]
+    }
+
+    fn body() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            Just(br#"{"value":"v"}"#.to_vec()),
+            Just(
+                br#"{"value":"v","tags":{"a":"b"},"attributes":{"enabled":false,"exp":1e300}}"#
+                    .to_vec()
+            ),
+            Just(br#"{"value":null,"attributes":{"nbf":-99999999999999999999}}"#.to_vec()),
+            Just(br#"{"value":"AAAA"}"#.to_vec()),
+            proptest::collection::vec(any::<u8>(), 0..64),
+            "\\PC{0,40}".prop_map(String::into_bytes),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+        /// Any request: no panic, a status in 2xx/4xx, and every error is the service's JSON shape.
+        #[test]
+        fn no_request_makes_it_panic_or_answer_garbage(
+            m in method(), p in path(), q in query(), b in body(), auth in any::<bool>(),
+            vault in prop_oneof![Just("demo"), Just("slow"), Just("other")],
+        ) {
+            let s = service();
+            // Some state to act on.
+            s.handle(&request("PUT", "https://demo.localhost:1/secrets/x?api-version=7.4", br#"{"value":"v"}"#, true));
+            s.handle(&request("PUT", "https://slow.localhost:1/secrets/x?api-version=7.4", br#"{"value":"v"}"#, true));
+            s.handle(&request("DELETE", "https://slow.localhost:1/secrets/x?api-version=7.4", b"", true));
+            let uri = format!("https://{vault}.localhost:1{p}?{q}");
+            let Ok(req) = Request::builder().method(m.as_str()).uri(uri.as_str()).header("authorization", if auth { "Bearer t" } else { "" }).body(Bytes::from(b)) else {
+                return Ok(());
+            };
+            let r = s.handle(&req);
+            let status = r.status().as_u16();
+            prop_assert!((200..300).contains(&status) || (400..500).contains(&status), "{status} for {m} {uri}");
+            if status == 204 {
+                prop_assert!(r.body().is_empty());
+            } else {
+                let v: Value = serde_json::from_slice(r.body()).map_err(|e| TestCaseError::fail(format!("{e}")))?;
+                if status >= 400 {
+                    prop_assert!(v["error"]["code"].is_string(), "{v}");
+                    prop_assert!(v["error"]["message"].is_string(), "{v}");
+                }
+            }
+        }
+    }
+}
