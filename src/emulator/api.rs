@@ -523,7 +523,7 @@ fn page_size(params: &[(String, String)]) -> Result<(usize, Option<usize>), ApiE
 fn skip_start(params: &[(String, String)]) -> Result<Option<String>, ApiError> {
     match param(params, "$skiptoken") {
         None => Ok(None),
-        Some(t) if t.is_empty() => Ok(None),
+        Some("") => Ok(None),
         Some(t) => decode_skiptoken(t)
             .map(Some)
             .ok_or_else(|| ApiError::bad("The $skiptoken is not valid.")),

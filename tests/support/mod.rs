@@ -1,0 +1,104 @@
+//! Helpers for tests that run real processes: the `kvtui` binary and a Python venv with the official
+//! Azure SDK. Every process a test starts is killed when its guard drops.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// A child process killed (and reaped) when dropped.
+pub struct Proc(pub Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `kvtui emulator` on a free port, with its data under `data` and its ready file read back.
+pub struct EmulatorProc {
+    pub proc: Proc,
+    pub ready_file: PathBuf,
+    pub ready: serde_json::Value,
+}
+
+pub fn start_emulator(data: &Path, args: &[&str]) -> EmulatorProc {
+    let ready_file = data.join(format!("ready-{}.json", std::process::id()));
+    let _ = std::fs::remove_file(&ready_file);
+    let child = Command::new(env!("CARGO_BIN_EXE_kvtui"))
+        .arg("emulator")
+        .args(["--port", "0", "--ready-file"])
+        .arg(&ready_file)
+        .args(args)
+        .env("XDG_DATA_HOME", data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kvtui emulator starts");
+    let mut proc = Proc(child);
+    let start = Instant::now();
+    loop {
+        if let Ok(text) = std::fs::read_to_string(&ready_file) {
+            let ready: serde_json::Value = serde_json::from_str(&text).expect("ready file is JSON");
+            return EmulatorProc {
+                proc,
+                ready_file,
+                ready,
+            };
+        }
+        if let Ok(Some(status)) = proc.0.try_wait() {
+            let mut err = String::new();
+            if let Some(mut e) = proc.0.stderr.take() {
+                use std::io::Read;
+                let _ = e.read_to_string(&mut err);
+            }
+            panic!("kvtui emulator exited with {status}: {err}");
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no ready file after 60 s"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A Python with the official Azure SDK (tests/python/requirements.txt): `KVTUI_PYTHON` if set,
+/// else a venv under the cargo target directory, made on first use from PyPI.
+pub fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("KVTUI_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let requirements = root.join("tests/python/requirements.txt");
+    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("pyvenv");
+    let py = venv.join("bin/python");
+    let stamp = venv.join("requirements.txt");
+    let wanted = std::fs::read_to_string(&requirements).expect("requirements.txt");
+    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) && py.exists() {
+        return py;
+    }
+    let run = |cmd: &mut Command| {
+        let out: Output = cmd.output().expect("command runs");
+        assert!(
+            out.status.success(),
+            "{cmd:?} failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let _ = std::fs::remove_dir_all(&venv);
+    run(Command::new("python3").args(["-m", "venv"]).arg(&venv));
+    run(Command::new(&py)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+        ])
+        .arg(&requirements));
+    std::fs::write(&stamp, wanted).expect("stamp");
+    py
+}
