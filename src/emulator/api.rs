@@ -5,8 +5,8 @@
 //! driven directly by unit and property tests as well as by the TLS server.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, AtomicU16, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
@@ -17,7 +17,11 @@ use ring::rand::{SecureRandom, SystemRandom};
 use serde_json::{json, Map, Value};
 use zeroize::Zeroizing;
 
+use super::arm::{Arm, ArmConfig};
 use super::backup::BackupKey;
+use super::faults::{Fault, FaultConfig, Faults};
+use super::identity::{self, Clients, TokenIssuer};
+use super::persist::{DataFile, Entry};
 use super::store::{
     Attributes, DeletedRecord, Millis, NewSecret, Page, PropertiesUpdate, SecretVersion,
     StoreError, Vault, VaultPolicy,
@@ -36,15 +40,52 @@ pub const MAX_TAG_CHARS: usize = 512;
 
 const NOT_FOUND_TAIL: &str = "was not found in this key vault. If you recently deleted this secret you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182";
 
+/// Host names with a meaning of their own (not vaults).
+pub const LOGIN_HOST: &str = "login.localhost";
+pub const MANAGEMENT_HOST: &str = "management.localhost";
+
+/// What a service needs besides its vaults.
+pub struct ServiceOptions {
+    pub issuer: Arc<TokenIssuer>,
+    /// Accept only tokens this instance signed (when listening beyond loopback).
+    pub strict_tokens: bool,
+    pub clients: Clients,
+    pub arm: ArmConfig,
+    pub data: Option<DataFile>,
+    pub faults: FaultConfig,
+}
+
+impl ServiceOptions {
+    pub fn new(issuer: Arc<TokenIssuer>) -> Self {
+        Self {
+            issuer,
+            strict_tokens: false,
+            clients: Clients::default(),
+            arm: ArmConfig::default(),
+            data: None,
+            faults: FaultConfig::default(),
+        }
+    }
+}
+
 /// All vaults of one emulator instance and what they share.
 pub struct Service {
     vaults: HashMap<String, Mutex<Vault>>,
     /// Vault names in the order they were configured, as first spelled.
     names: Vec<String>,
+    policies: Vec<VaultPolicy>,
     backup_key: BackupKey,
     /// Added to the wall clock; tests move time forward with it.
     clock_offset_ms: AtomicI64,
     rng: SystemRandom,
+    issuer: Arc<TokenIssuer>,
+    strict_tokens: bool,
+    clients: Clients,
+    arm: ArmConfig,
+    data: Option<DataFile>,
+    faults: Option<Faults>,
+    /// The HTTPS port (vault URIs in discovery answers).
+    port: AtomicU16,
 }
 
 /// An error row: status, code, optional inner code, message.
@@ -456,6 +497,26 @@ fn request_id(rng: &SystemRandom) -> String {
     )
 }
 
+/// The authority the client called (lower case): `:authority` in HTTP/2, `Host` in HTTP/1.1.
+pub fn authority_of(req: &Request<Bytes>) -> String {
+    let authority = req
+        .uri()
+        .authority()
+        .map(|a| a.as_str().to_string())
+        .or_else(|| {
+            req.headers()
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_string)
+        })
+        .unwrap_or_default();
+    authority
+        .rsplit('@')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+}
+
 /// The query's parameters, percent-decoded (the Rust SDK sends `%24skiptoken`).
 fn query_params(query: Option<&str>) -> Vec<(String, String)> {
     query
@@ -531,9 +592,14 @@ fn skip_start(params: &[(String, String)]) -> Result<Option<String>, ApiError> {
 }
 
 impl Service {
-    pub fn new(vaults: &[(String, VaultPolicy)], backup_key: BackupKey) -> Self {
+    pub fn new(
+        vaults: &[(String, VaultPolicy)],
+        backup_key: BackupKey,
+        options: ServiceOptions,
+    ) -> Self {
         let mut map = HashMap::new();
         let mut names = Vec::new();
+        let mut policies = Vec::new();
         for (name, policy) in vaults {
             let k = name.to_ascii_lowercase();
             if map.contains_key(&k) {
@@ -541,14 +607,100 @@ impl Service {
             }
             map.insert(k, Mutex::new(Vault::new(name, policy.clone())));
             names.push(name.clone());
+            policies.push(policy.clone());
         }
+        let faults = options
+            .faults
+            .is_active()
+            .then(|| Faults::new(options.faults.clone()));
         Self {
             vaults: map,
             names,
+            policies,
             backup_key,
             clock_offset_ms: AtomicI64::new(0),
             rng: SystemRandom::new(),
+            issuer: options.issuer,
+            strict_tokens: options.strict_tokens,
+            clients: options.clients,
+            arm: options.arm,
+            data: options.data,
+            faults,
+            port: AtomicU16::new(0),
         }
+    }
+
+    pub fn set_port(&self, port: u16) {
+        self.port.store(port, Ordering::Relaxed);
+    }
+
+    pub fn issuer(&self) -> &Arc<TokenIssuer> {
+        &self.issuer
+    }
+
+    pub fn faults(&self) -> Option<&Faults> {
+        self.faults.as_ref()
+    }
+
+    /// Loads persisted or seeded state (before serving).
+    pub fn load(&self, entries: Vec<Entry>) {
+        for e in entries {
+            self.with_vault(&e.vault, |v| v.put_name_state(&e.name, e.state));
+        }
+    }
+
+    /// Every name's state in every vault (for compaction).
+    pub fn entries(&self) -> Vec<Entry> {
+        let mut out = Vec::new();
+        for vault in &self.names {
+            if let Some(states) = self.with_vault(vault, |v| v.all_states()) {
+                out.extend(states.into_iter().map(|(name, state)| Entry {
+                    vault: vault.clone(),
+                    name,
+                    state,
+                }));
+            }
+        }
+        out
+    }
+
+    /// The fault to inject for this request, if it goes to a vault and faults are configured.
+    pub fn fault_for(&self, req: &Request<Bytes>) -> (std::time::Duration, Fault) {
+        let Some(faults) = &self.faults else {
+            return (std::time::Duration::ZERO, Fault::None);
+        };
+        let host = authority_of(req);
+        let host = host.split(':').next().unwrap_or_default();
+        if host == LOGIN_HOST || host == MANAGEMENT_HOST {
+            return (std::time::Duration::ZERO, Fault::None);
+        }
+        let label = host.split('.').next().unwrap_or_default();
+        if !self.vaults.contains_key(label) {
+            return (std::time::Duration::ZERO, Fault::None);
+        }
+        (faults.config.latency, faults.decide(label))
+    }
+
+    /// The service's answer to an injected 503 or 429.
+    pub fn fault_response(&self, req: &Request<Bytes>, fault: Fault) -> Option<Response<Bytes>> {
+        let (status, code, message, retry_after) = match fault {
+            Fault::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "ServiceUnavailable",
+                "The service is temporarily unavailable. Retry the request after the time in the Retry-After header.",
+                1,
+            ),
+            Fault::Throttled(secs) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "Throttled",
+                "Request was not processed because too many requests were received. Reason: VaultRequestTypeLimitReached",
+                secs,
+            ),
+            Fault::None | Fault::Drop => return None,
+        };
+        let e = ApiError::new(status, code, message);
+        let extra = vec![("Retry-After", HeaderValue::from(retry_after))];
+        Some(self.finish(req, status, Some(e.body()), extra))
     }
 
     pub fn vault_names(&self) -> &[String] {
@@ -579,8 +731,19 @@ impl Service {
 
     /// Answers one request.
     pub fn handle(&self, req: &Request<Bytes>) -> Response<Bytes> {
-        let request_id = request_id(&self.rng);
         let (status, body, extra) = self.answer(req);
+        self.finish(req, status, body, extra)
+    }
+
+    /// A response with the service's headers.
+    fn finish(
+        &self,
+        req: &Request<Bytes>,
+        status: StatusCode,
+        body: Option<Value>,
+        extra: Vec<(&'static str, HeaderValue)>,
+    ) -> Response<Bytes> {
+        let request_id = request_id(&self.rng);
         let mut builder = Response::builder()
             .status(status)
             .header(header::CACHE_CONTROL, "no-cache")
@@ -622,33 +785,45 @@ impl Service {
         })
     }
 
+    /// The bearer token, if the request carries a non-empty one.
+    fn bearer(req: &Request<Bytes>) -> Option<&str> {
+        req.headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|h| h.to_str().ok())
+            .and_then(|h| h.split_once(' '))
+            .filter(|(scheme, token)| {
+                scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()
+            })
+            .map(|(_, token)| token.trim())
+    }
+
+    /// Checks a present token: any will do on loopback; only this instance's when strict.
+    fn token_problem(&self, token: &str) -> Option<&'static str> {
+        if !self.strict_tokens {
+            return None;
+        }
+        self.issuer.verify(token).err()
+    }
+
     fn answer(
         &self,
         req: &Request<Bytes>,
     ) -> (StatusCode, Option<Value>, Vec<(&'static str, HeaderValue)>) {
-        // The authority as the client called it: HTTP/2 sends it as :authority (no Host header).
-        let authority = req
-            .uri()
-            .authority()
-            .map(|a| a.as_str().to_string())
-            .or_else(|| {
-                req.headers()
-                    .get(header::HOST)
-                    .and_then(|h| h.to_str().ok())
-                    .map(str::to_string)
-            })
-            .unwrap_or_default();
-        let authority = authority
-            .rsplit('@')
-            .next()
-            .unwrap_or_default()
-            .to_ascii_lowercase();
+        let authority = authority_of(req);
         let Ok(parsed) = authority.parse::<http::uri::Authority>() else {
             let e = ApiError::bad("The request has no valid Host.");
             return (e.status, Some(e.body()), Vec::new());
         };
         let host = parsed.host().trim_start_matches('[').trim_end_matches(']');
         let port = parsed.port_u16();
+        if host == LOGIN_HOST {
+            let (status, body) =
+                identity::entra(&self.issuer, &self.clients, req, &authority, &self.rng);
+            return (status, Some(body), Vec::new());
+        }
+        if host == MANAGEMENT_HOST {
+            return self.management(req, &authority);
+        }
         let Some((vault_label, parent)) = host.split_once('.') else {
             let e = ApiError::new(
                 StatusCode::NOT_FOUND,
@@ -673,15 +848,9 @@ impl Service {
             return (e.status, Some(e.body()), Vec::new());
         }
         // The challenge comes before any other validation.
-        let token_ok = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|h| h.to_str().ok())
-            .and_then(|h| h.split_once(' '))
-            .is_some_and(|(scheme, token)| {
-                scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()
-            });
-        if !token_ok {
+        let token = Self::bearer(req);
+        let problem = token.and_then(|t| self.token_problem(t));
+        if token.is_none() || problem.is_some() {
             let resource = match port {
                 Some(p) if p != 443 => format!("https://{parent}:{p}"),
                 _ => format!("https://{parent}"),
@@ -689,11 +858,18 @@ impl Service {
             let challenge = format!(
                 "Bearer authorization=\"https://login.microsoftonline.com/{LOCAL_TENANT}\", resource=\"{resource}\""
             );
-            let e = ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "Unauthorized",
-                "AKV10000: Request is missing a Bearer or PoP token.",
-            );
+            let e = match problem {
+                None => ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "Unauthorized",
+                    "AKV10000: Request is missing a Bearer or PoP token.",
+                ),
+                Some(why) => ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "Unauthorized",
+                    format!("AKV10022: Invalid token: {why}. This local vault listens beyond loopback and accepts only tokens it issued (its managed-identity or login.localhost endpoint)."),
+                ),
+            };
             let extra = HeaderValue::from_str(&challenge)
                 .map(|v| vec![("WWW-Authenticate", v)])
                 .unwrap_or_default();
@@ -745,7 +921,53 @@ impl Service {
     ) -> ApiResult {
         let segs = segments(path)?;
         let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
-        match segs.as_slice() {
+        // The one name a mutating request changes, and its state before (to undo a change that could
+        // not be made durable). Restore names its secret in the blob: read from the answer.
+        let mutated: Option<&str> = match (method.clone(), segs.as_slice()) {
+            (Method::PUT | Method::PATCH | Method::DELETE, ["secrets", name, ..]) => Some(name),
+            (Method::DELETE, ["deletedsecrets", name]) => Some(name),
+            (Method::POST, ["deletedsecrets", name, "recover"]) => Some(name),
+            _ => None,
+        };
+        let before = mutated.map(|n| vault.name_state(n));
+        let result = self.dispatch(vault, ctx, method, path, &segs, params, body);
+        let Some(data) = &self.data else {
+            return result;
+        };
+        let touched = match (&result, mutated) {
+            (Ok(_), Some(name)) => Some(name.to_string()),
+            (Ok((_, Some(v))), None) if segs.as_slice() == ["secrets", "restore"] => v["id"]
+                .as_str()
+                .and_then(|id| id.split("/secrets/").nth(1))
+                .and_then(|rest| rest.split('/').next())
+                .map(str::to_string),
+            _ => None,
+        };
+        if let Some(name) = touched {
+            if let Err(e) = data.append(&vault.name, &name, &vault.name_state(&name)) {
+                vault.put_name_state(&name, before.unwrap_or_default());
+                return Err(ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "InternalError",
+                    format!("The local vault could not write its data file ({}): {e}. Nothing was changed.", data.path().display()),
+                ));
+            }
+        }
+        result
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn dispatch(
+        &self,
+        vault: &mut Vault,
+        ctx: &Ctx<'_>,
+        method: &Method,
+        path: &str,
+        segs: &[&str],
+        params: &[(String, String)],
+        body: &[u8],
+    ) -> ApiResult {
+        match segs {
             ["secrets"] => match *method {
                 Method::GET => self.list(vault, ctx, params),
                 _ => Err(method_not_allowed(method)),
@@ -827,6 +1049,53 @@ impl Service {
                 format!("The requested resource {path} was not found."),
             )),
         }
+    }
+
+    /// Resource Manager discovery (host `management.localhost`).
+    fn management(
+        &self,
+        req: &Request<Bytes>,
+        authority: &str,
+    ) -> (StatusCode, Option<Value>, Vec<(&'static str, HeaderValue)>) {
+        let token = Self::bearer(req);
+        let problem = token.and_then(|t| self.token_problem(t));
+        if token.is_none() || problem.is_some() {
+            let message = match problem {
+                None => "Authentication failed. The 'Authorization' header is missing.".to_string(),
+                Some(why) => format!("Authentication failed: {why}."),
+            };
+            let challenge = format!(
+                "Bearer authorization_uri=\"https://login.microsoftonline.com/{}\", error=\"invalid_token\", error_description=\"{message}\"",
+                self.issuer.tenant
+            );
+            let extra = HeaderValue::from_str(&challenge)
+                .map(|v| vec![("WWW-Authenticate", v)])
+                .unwrap_or_default();
+            let code = if problem.is_some() {
+                "InvalidAuthenticationToken"
+            } else {
+                "AuthenticationFailed"
+            };
+            return (
+                StatusCode::UNAUTHORIZED,
+                Some(json!({"error": {"code": code, "message": message}})),
+                extra,
+            );
+        }
+        let arm = Arm {
+            config: &self.arm,
+            tenant: &self.issuer.tenant,
+            vaults: self
+                .names
+                .iter()
+                .map(String::as_str)
+                .zip(self.policies.iter())
+                .collect(),
+            vault_port: self.port.load(Ordering::Relaxed),
+            authority,
+        };
+        let (status, body) = arm.answer(req.method(), req.uri().path(), req.uri().query());
+        (status, Some(body), Vec::new())
     }
 
     fn set(&self, vault: &mut Vault, ctx: &Ctx<'_>, name: &str, body: &[u8]) -> ApiResult {
@@ -1033,6 +1302,7 @@ mod tests {
 
     fn service() -> Service {
         let key = BackupKey::from_bytes(&[7u8; 32]).expect("key");
+        let options = ServiceOptions::new(Arc::new(TokenIssuer::new(b"k", LOCAL_TENANT)));
         Service::new(
             &[
                 ("demo".to_string(), VaultPolicy::default()),
@@ -1045,6 +1315,7 @@ mod tests {
                 ),
             ],
             key,
+            options,
         )
     }
 

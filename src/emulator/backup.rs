@@ -2,48 +2,16 @@
 //! one local-vault installation. Clients treat the blob as opaque bytes; the blob holds no plain text,
 //! and a tampered blob or one sealed by another installation is refused as "Malformed backup blob".
 
-use std::collections::BTreeMap;
-
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 use ring::rand::{SecureRandom, SystemRandom};
-use serde::{Deserialize, Serialize};
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroizing;
 
-use super::store::{SecretRecord, SecretVersion};
+use super::store::SecretRecord;
 
 const MAGIC: &[u8] = b"KvtuiLocalVaultSecretBackupV1";
 
 pub struct BackupKey {
     key: LessSafeKey,
-}
-
-#[derive(Serialize, Deserialize)]
-struct SealedVersion {
-    version: String,
-    value: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    content_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    tags: Option<BTreeMap<String, String>>,
-    enabled: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    nbf: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    exp: Option<i64>,
-    created: i64,
-    updated: i64,
-}
-
-impl Drop for SealedVersion {
-    fn drop(&mut self) {
-        self.value.zeroize();
-    }
-}
-
-#[derive(Serialize, Deserialize)]
-struct SealedRecord {
-    name: String,
-    versions: Vec<SealedVersion>,
 }
 
 impl BackupKey {
@@ -62,25 +30,7 @@ impl BackupKey {
 
     /// Seals a whole secret into an opaque blob.
     pub fn seal(&self, record: &SecretRecord) -> Option<Vec<u8>> {
-        let sealed = SealedRecord {
-            name: record.name.clone(),
-            versions: record
-                .versions
-                .iter()
-                .map(|v| SealedVersion {
-                    version: v.version.clone(),
-                    value: v.value.to_string(),
-                    content_type: v.content_type.clone(),
-                    tags: v.tags.clone(),
-                    enabled: v.enabled,
-                    nbf: v.nbf,
-                    exp: v.exp,
-                    created: v.created,
-                    updated: v.updated,
-                })
-                .collect(),
-        };
-        let mut plain = Zeroizing::new(serde_json::to_vec(&sealed).ok()?);
+        let mut plain = Zeroizing::new(serde_json::to_vec(record).ok()?);
         let mut nonce = [0u8; NONCE_LEN];
         SystemRandom::new().fill(&mut nonce).ok()?;
         self.key
@@ -110,31 +60,14 @@ impl BackupKey {
             .key
             .open_in_place(nonce, Aad::from(MAGIC), &mut buf)
             .ok()?;
-        let record: SealedRecord = serde_json::from_slice(plain).ok()?;
-        Some(SecretRecord {
-            name: record.name.clone(),
-            versions: record
-                .versions
-                .iter()
-                .map(|v| SecretVersion {
-                    version: v.version.clone(),
-                    value: Zeroizing::new(v.value.clone()),
-                    content_type: v.content_type.clone(),
-                    tags: v.tags.clone(),
-                    enabled: v.enabled,
-                    nbf: v.nbf,
-                    exp: v.exp,
-                    created: v.created,
-                    updated: v.updated,
-                })
-                .collect(),
-        })
+        serde_json::from_slice(plain).ok()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::emulator::store::SecretVersion;
 
     fn record() -> SecretRecord {
         SecretRecord {

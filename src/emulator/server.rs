@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full, Limited, StreamBody};
+use hyper::body::Frame;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -17,6 +19,26 @@ use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
 use super::api::Service;
+use super::faults::Fault;
+
+type Body = BoxBody<Bytes, std::io::Error>;
+
+fn full(b: Bytes) -> Body {
+    Full::new(b).map_err(|never| match never {}).boxed()
+}
+
+/// Half of the body, then an error: the connection is cut mid-response.
+fn truncated(b: Bytes) -> Body {
+    let half = b.slice(..b.len() / 2);
+    let frames: Vec<Result<Frame<Bytes>, std::io::Error>> = vec![
+        Ok(Frame::data(half)),
+        Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            "connection dropped by fault injection",
+        )),
+    ];
+    StreamBody::new(futures::stream::iter(frames)).boxed()
+}
 
 /// Request bodies larger than this are refused (a restore blob of a secret with many versions is
 /// the largest legitimate body; values are limited to 25 KiB).
@@ -25,7 +47,7 @@ pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 async fn answer(
     service: Arc<Service>,
     req: hyper::Request<Incoming>,
-) -> Result<hyper::Response<Full<Bytes>>, std::convert::Infallible> {
+) -> Result<hyper::Response<Body>, std::convert::Infallible> {
     let (parts, body) = req.into_parts();
     let bytes = match Limited::new(body, MAX_BODY_BYTES).collect().await {
         Ok(c) => c.to_bytes(),
@@ -33,7 +55,7 @@ async fn answer(
             let body = format!(
                 "{{\"error\":{{\"code\":\"BadParameter\",\"message\":\"The request body is larger than {MAX_BODY_BYTES} bytes.\"}}}}"
             );
-            let mut r = hyper::Response::new(Full::new(Bytes::from(body)));
+            let mut r = hyper::Response::new(full(Bytes::from(body)));
             *r.status_mut() = http::StatusCode::PAYLOAD_TOO_LARGE;
             r.headers_mut().insert(
                 http::header::CONTENT_TYPE,
@@ -43,8 +65,18 @@ async fn answer(
         }
     };
     let req = http::Request::from_parts(parts, bytes);
+    let (latency, fault) = service.fault_for(&req);
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    if let Some(resp) = service.fault_response(&req, fault) {
+        return Ok(resp.map(full));
+    }
     let resp = service.handle(&req);
-    Ok(resp.map(Full::new))
+    if fault == Fault::Drop {
+        return Ok(resp.map(truncated));
+    }
+    Ok(resp.map(full))
 }
 
 /// Accepts connections on `listener` until `shutdown` turns true; then drops every connection.

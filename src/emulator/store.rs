@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::ops::Bound;
 
+use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 /// A point in time, in milliseconds since the Unix epoch.
@@ -59,14 +60,18 @@ impl VaultPolicy {
 }
 
 /// One version of a secret. The value is zeroized when the version is dropped.
-#[derive(Clone)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct SecretVersion {
     pub version: String,
     pub value: Zeroizing<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<BTreeMap<String, String>>,
     pub enabled: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nbf: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exp: Option<i64>,
     pub created: i64,
     pub updated: i64,
@@ -85,7 +90,7 @@ impl fmt::Debug for SecretVersion {
 }
 
 /// A secret: its name as first written, and its versions in creation order (the last is the latest).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SecretRecord {
     pub name: String,
     pub versions: Vec<SecretVersion>,
@@ -97,20 +102,41 @@ impl SecretRecord {
     }
 }
 
-#[derive(Clone, Debug)]
-struct Live {
-    record: SecretRecord,
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Live {
+    pub record: SecretRecord,
     /// Not readable before this time (the window after a recover).
-    visible_at: Millis,
+    #[serde(default)]
+    pub visible_at: Millis,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DeletedRecord {
     pub record: SecretRecord,
     pub deleted_date: i64,
     pub scheduled_purge_date: i64,
     /// Not visible in the deleted list before this time (the window after a delete).
-    visible_at: Millis,
+    #[serde(default)]
+    pub visible_at: Millis,
+}
+
+/// Everything a vault knows about one name: the unit of persistence. A store operation changes the
+/// state of exactly one name.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct NameState {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live: Option<Live>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted: Option<DeletedRecord>,
+    /// Busy (recently purged) until this time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purged_until: Option<Millis>,
+}
+
+impl NameState {
+    pub fn is_empty(&self) -> bool {
+        self.live.is_none() && self.deleted.is_none() && self.purged_until.is_none()
+    }
 }
 
 /// What a set or update asks for; `None` leaves a field as it is (update) or unset (set).
@@ -521,6 +547,69 @@ impl Vault {
 
     pub fn secret_count(&self) -> usize {
         self.live.len()
+    }
+
+    /// The whole state of one name (for persistence).
+    pub fn name_state(&self, name: &str) -> NameState {
+        let k = key(name);
+        NameState {
+            live: self.live.get(&k).cloned(),
+            deleted: self.deleted.get(&k).cloned(),
+            purged_until: self.purged.get(&k).copied(),
+        }
+    }
+
+    /// Replaces the whole state of one name (loading persisted or seeded state).
+    pub fn put_name_state(&mut self, name: &str, state: NameState) {
+        let k = key(name);
+        match state.live {
+            Some(l) if !l.record.versions.is_empty() => {
+                self.live.insert(k.clone(), l);
+            }
+            _ => {
+                self.live.remove(&k);
+            }
+        }
+        match state.deleted {
+            Some(d) if !d.record.versions.is_empty() => {
+                self.deleted.insert(k.clone(), d);
+            }
+            _ => {
+                self.deleted.remove(&k);
+            }
+        }
+        match state.purged_until {
+            Some(t) => {
+                self.purged.insert(k, t);
+            }
+            None => {
+                self.purged.remove(&k);
+            }
+        }
+    }
+
+    /// Every name this vault holds state for, with that state (for compaction).
+    pub fn all_states(&self) -> Vec<(String, NameState)> {
+        let mut names: Vec<&String> = self
+            .live
+            .keys()
+            .chain(self.deleted.keys())
+            .chain(self.purged.keys())
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+            .into_iter()
+            .map(|k| {
+                let display = self
+                    .live
+                    .get(k)
+                    .map(|l| l.record.name.clone())
+                    .or_else(|| self.deleted.get(k).map(|d| d.record.name.clone()))
+                    .unwrap_or_else(|| k.clone());
+                (display, self.name_state(k))
+            })
+            .collect()
     }
 }
 

@@ -13,16 +13,24 @@ use azure_security_keyvault_secrets::models::{Secret, SecretAttributes, SetSecre
 use azure_security_keyvault_secrets::SecretClient;
 use kvtui::emulator::{Config, Emulator, KeyStore, VaultPolicy};
 
-pub async fn start_with(policy: VaultPolicy, vaults: &[&str]) -> Emulator {
-    Emulator::start(Config {
+/// The configuration tests start from: loopback IPv4, a free port, keys in memory.
+pub fn config(policy: VaultPolicy, vaults: &[&str]) -> Config {
+    Config {
         listen: vec![IpAddr::V4(Ipv4Addr::LOCALHOST)],
         port: 0,
         vaults: vaults.iter().map(|v| v.to_string()).collect(),
         policy,
         keys: KeyStore::Memory,
-    })
-    .await
-    .expect("local vault starts")
+        ..Config::default()
+    }
+}
+
+pub async fn start_config(config: Config) -> Emulator {
+    Emulator::start(config).await.expect("local vault starts")
+}
+
+pub async fn start_with(policy: VaultPolicy, vaults: &[&str]) -> Emulator {
+    start_config(config(policy, vaults)).await
 }
 
 pub async fn start() -> Emulator {

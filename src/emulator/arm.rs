@@ -1,0 +1,278 @@
+//! Resource Manager discovery on host `management.localhost`: the subscriptions the caller can see and
+//! the Key Vaults in each, so that tools which discover vaults (kvtui among them) can be tested here.
+//!
+//! `GET /subscriptions`, `GET /subscriptions/{id}`,
+//! `GET /subscriptions/{id}/resources?$filter=resourceType eq 'Microsoft.KeyVault/vaults'`,
+//! `GET /subscriptions/{id}[/resourceGroups/{rg}]/providers/Microsoft.KeyVault/vaults`; `$top` pages
+//! with an absolute `nextLink`.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use http::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use super::store::VaultPolicy;
+
+pub const RESOURCE_GROUP: &str = "kvtui-local";
+pub const LOCATION: &str = "local";
+
+/// How vaults are spread over subscriptions.
+#[derive(Clone, Debug)]
+pub struct ArmConfig {
+    pub subscriptions: usize,
+    /// 1-based index of a subscription whose listings answer 403 (to test partial discovery).
+    pub forbidden: Option<usize>,
+}
+
+impl Default for ArmConfig {
+    fn default() -> Self {
+        Self {
+            subscriptions: 1,
+            forbidden: None,
+        }
+    }
+}
+
+/// The id of the i-th (0-based) local subscription: a fixed, recognisable GUID.
+pub fn subscription_id(i: usize) -> String {
+    format!("6b767475-0000-4000-8000-{:012x}", i + 1)
+}
+
+pub struct Arm<'a> {
+    pub config: &'a ArmConfig,
+    pub tenant: &'a str,
+    /// (name, policy) of every vault, in order.
+    pub vaults: Vec<(&'a str, &'a VaultPolicy)>,
+    /// The port vault URIs are given with.
+    pub vault_port: u16,
+    /// Host and port of the management endpoint, as called.
+    pub authority: &'a str,
+}
+
+fn arm_error(status: StatusCode, code: &str, message: String) -> (StatusCode, Value) {
+    (status, json!({"error": {"code": code, "message": message}}))
+}
+
+fn page(
+    items: Vec<Value>,
+    top: Option<usize>,
+    skip: usize,
+    link: impl Fn(usize) -> String,
+) -> Value {
+    let size = top.unwrap_or(100).max(1);
+    let end = (skip + size).min(items.len());
+    let more = end < items.len();
+    let slice: Vec<Value> = items.into_iter().skip(skip).take(size).collect();
+    let mut v = json!({ "value": slice });
+    if more {
+        v["nextLink"] = json!(link(end));
+    }
+    v
+}
+
+impl Arm<'_> {
+    fn vaults_in(&self, sub: usize) -> impl Iterator<Item = &(&str, &VaultPolicy)> {
+        let n = self.config.subscriptions.max(1);
+        self.vaults
+            .iter()
+            .enumerate()
+            .filter(move |(i, _)| i % n == sub)
+            .map(|(_, v)| v)
+    }
+
+    fn subscription_json(&self, i: usize) -> Value {
+        let id = subscription_id(i);
+        json!({
+            "id": format!("/subscriptions/{id}"),
+            "authorizationSource": "RoleBased",
+            "managedByTenants": [],
+            "subscriptionId": id,
+            "tenantId": self.tenant,
+            "displayName": format!("kvtui local subscription {}", i + 1),
+            "state": "Enabled",
+            "subscriptionPolicies": {"locationPlacementId": "Public_2014-09-01", "quotaId": "Internal_2014-09-01", "spendingLimit": "Off"},
+        })
+    }
+
+    fn vault_json(&self, sub: usize, name: &str, policy: &VaultPolicy) -> Value {
+        let id = format!(
+            "/subscriptions/{}/resourceGroups/{RESOURCE_GROUP}/providers/Microsoft.KeyVault/vaults/{name}",
+            subscription_id(sub)
+        );
+        let mut properties = json!({
+            "sku": {"family": "A", "name": "standard"},
+            "tenantId": self.tenant,
+            "accessPolicies": [],
+            "enabledForDeployment": false,
+            "enableSoftDelete": policy.soft_delete(),
+            "softDeleteRetentionInDays": policy.recoverable_days,
+            "enableRbacAuthorization": true,
+            "vaultUri": format!("https://{}.localhost:{}/", name.to_ascii_lowercase(), self.vault_port),
+            "provisioningState": "Succeeded",
+            "publicNetworkAccess": "Enabled",
+        });
+        if policy.purge_protection {
+            properties["enablePurgeProtection"] = json!(true);
+        }
+        json!({
+            "id": id,
+            "name": name,
+            "type": "Microsoft.KeyVault/vaults",
+            "location": LOCATION,
+            "tags": {},
+            "properties": properties,
+        })
+    }
+
+    /// Answers one authenticated request.
+    pub fn answer(&self, method: &Method, path: &str, query: Option<&str>) -> (StatusCode, Value) {
+        if method != Method::GET {
+            return arm_error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "MethodNotAllowed",
+                format!(
+                    "The local Resource Manager endpoint is read-only; {method} is not supported."
+                ),
+            );
+        }
+        let params: Vec<(String, String)> =
+            url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+        let get = |k: &str| {
+            params
+                .iter()
+                .find(|(pk, _)| pk.eq_ignore_ascii_case(k))
+                .map(|(_, v)| v.as_str())
+        };
+        let Some(api_version) = get("api-version").filter(|v| !v.is_empty()) else {
+            return arm_error(
+                StatusCode::BAD_REQUEST,
+                "MissingApiVersionParameter",
+                "The api-version query parameter (?api-version=) is required for all requests."
+                    .into(),
+            );
+        };
+        let top = match get("$top").map(str::parse::<usize>) {
+            None => None,
+            Some(Ok(n)) if n > 0 => Some(n),
+            Some(_) => {
+                return arm_error(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidParameter",
+                    "$top must be a positive integer.".into(),
+                )
+            }
+        };
+        let skip = get("$skiptoken")
+            .and_then(|t| URL_SAFE_NO_PAD.decode(t).ok())
+            .and_then(|b| String::from_utf8(b).ok())
+            .and_then(|s| s.parse::<usize>().ok())
+            .unwrap_or(0);
+        let filter = get("$filter").map(str::to_string);
+        let link = |path: &str| {
+            let base = format!("https://{}{path}?api-version={api_version}", self.authority);
+            let filter = filter.clone();
+            move |next: usize| {
+                let mut l = base.clone();
+                if let Some(f) = &filter {
+                    l.push_str(&format!(
+                        "&$filter={}",
+                        url::form_urlencoded::byte_serialize(f.as_bytes()).collect::<String>()
+                    ));
+                }
+                if let Some(t) = top {
+                    l.push_str(&format!("&$top={t}"));
+                }
+                l.push_str(&format!(
+                    "&$skiptoken={}",
+                    URL_SAFE_NO_PAD.encode(next.to_string())
+                ));
+                l
+            }
+        };
+        let segs: Vec<String> = path
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(|s| s.to_ascii_lowercase())
+            .collect();
+        let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+        let n = self.config.subscriptions.max(1);
+        let find_sub = |id: &str| (0..n).find(|i| subscription_id(*i).eq_ignore_ascii_case(id));
+        match segs.as_slice() {
+            ["subscriptions"] => {
+                let items = (0..n).map(|i| self.subscription_json(i)).collect();
+                (
+                    StatusCode::OK,
+                    page(items, top, skip, link("/subscriptions")),
+                )
+            }
+            ["subscriptions", id] => match find_sub(id) {
+                Some(i) => (StatusCode::OK, self.subscription_json(i)),
+                None => not_found_sub(id),
+            },
+            ["subscriptions", id, rest @ ..] => {
+                let Some(i) = find_sub(id) else {
+                    return not_found_sub(id);
+                };
+                let wants_vaults = match rest {
+                    ["resources"] => match &filter {
+                        None => true,
+                        Some(f) => f
+                            .to_ascii_lowercase()
+                            .replace(' ', "")
+                            .contains("resourcetypeeq'microsoft.keyvault/vaults'"),
+                    },
+                    ["providers", "microsoft.keyvault", "vaults"] => true,
+                    ["resourcegroups", rg, "providers", "microsoft.keyvault", "vaults"]
+                        if *rg == RESOURCE_GROUP =>
+                    {
+                        true
+                    }
+                    ["resourcegroups", rg, ..] if *rg != RESOURCE_GROUP => {
+                        return arm_error(
+                            StatusCode::NOT_FOUND,
+                            "ResourceGroupNotFound",
+                            format!("Resource group '{rg}' could not be found."),
+                        )
+                    }
+                    _ => {
+                        return arm_error(
+                            StatusCode::NOT_FOUND,
+                            "NotFound",
+                            format!("The local Resource Manager endpoint does not serve {path}."),
+                        )
+                    }
+                };
+                if self.config.forbidden == Some(i + 1) {
+                    return arm_error(
+                        StatusCode::FORBIDDEN,
+                        "AuthorizationFailed",
+                        format!("The client does not have authorization to perform action 'Microsoft.Resources/subscriptions/resources/read' over scope '/subscriptions/{}' or the scope is invalid. If access was recently granted, please refresh your credentials.", subscription_id(i)),
+                    );
+                }
+                let items: Vec<Value> = if wants_vaults {
+                    self.vaults_in(i)
+                        .map(|(name, p)| self.vault_json(i, name, p))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                (StatusCode::OK, page(items, top, skip, link(path)))
+            }
+            _ => arm_error(
+                StatusCode::NOT_FOUND,
+                "NotFound",
+                format!("The local Resource Manager endpoint does not serve {path}."),
+            ),
+        }
+    }
+}
+
+fn not_found_sub(id: &str) -> (StatusCode, Value) {
+    arm_error(
+        StatusCode::NOT_FOUND,
+        "SubscriptionNotFound",
+        format!("The subscription '{id}' could not be found."),
+    )
+}

@@ -1,0 +1,424 @@
+//! Identity for the local vault: tokens it signs itself, an App Service-style managed-identity
+//! endpoint (plain HTTP on loopback, as App Service's is), and an Entra ID client-credentials token
+//! endpoint (`https://login.localhost:{port}/{tenant}/oauth2/v2.0/token`).
+//!
+//! On loopback the vault accepts any bearer token; listening elsewhere it accepts only tokens signed
+//! here (`TokenIssuer::verify`).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use bytes::Bytes;
+use http::{header, Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use ring::hmac;
+use ring::rand::{SecureRandom, SystemRandom};
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+/// Tokens live an hour, as Entra's do.
+pub const TOKEN_LIFETIME_SECS: i64 = 3600;
+
+fn now_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}
+
+fn random_id(rng: &SystemRandom) -> String {
+    let mut b = [0u8; 16];
+    let _ = rng.fill(&mut b);
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+/// Signs and checks this instance's access tokens (JWTs, HS256).
+pub struct TokenIssuer {
+    key: hmac::Key,
+    pub tenant: String,
+}
+
+impl TokenIssuer {
+    pub fn new(key_bytes: &[u8], tenant: &str) -> Self {
+        Self {
+            key: hmac::Key::new(hmac::HMAC_SHA256, key_bytes),
+            tenant: tenant.to_string(),
+        }
+    }
+
+    /// A token for `subject` (a client or managed identity id) valid for `audience`.
+    pub fn issue(&self, subject: &str, audience: &str) -> (String, i64) {
+        let now = now_secs();
+        let exp = now + TOKEN_LIFETIME_SECS;
+        let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","typ":"JWT","kid":"kvtui-local"}"#);
+        let claims = json!({
+            "aud": audience,
+            "iss": format!("https://login.localhost/{}/v2.0", self.tenant),
+            "iat": now, "nbf": now, "exp": exp,
+            "sub": subject, "oid": subject, "appid": subject, "tid": self.tenant,
+        });
+        let claims = URL_SAFE_NO_PAD.encode(claims.to_string());
+        let signing_input = format!("{header}.{claims}");
+        let sig = hmac::sign(&self.key, signing_input.as_bytes());
+        (
+            format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(sig.as_ref())),
+            exp,
+        )
+    }
+
+    /// Checks a token's signature and lifetime; the error says what is wrong.
+    pub fn verify(&self, token: &str) -> Result<Value, &'static str> {
+        let mut parts = token.rsplitn(2, '.');
+        let (Some(sig), Some(signing_input)) = (parts.next(), parts.next()) else {
+            return Err("the token is not a JWT");
+        };
+        let sig = URL_SAFE_NO_PAD
+            .decode(sig)
+            .map_err(|_| "the token's signature is not base64url")?;
+        hmac::verify(&self.key, signing_input.as_bytes(), &sig)
+            .map_err(|_| "the token was not issued by this local vault")?;
+        let claims = signing_input
+            .split('.')
+            .nth(1)
+            .ok_or("the token has no claims")?;
+        let claims: Value = URL_SAFE_NO_PAD
+            .decode(claims)
+            .ok()
+            .and_then(|c| serde_json::from_slice(&c).ok())
+            .ok_or("the token's claims are not JSON")?;
+        if claims["exp"].as_i64().is_none_or(|e| e < now_secs()) {
+            return Err("the token has expired");
+        }
+        Ok(claims)
+    }
+}
+
+/// Client id → secret pairs the Entra endpoint checks (`--client ID:SECRET`); empty accepts anyone.
+#[derive(Clone, Debug, Default)]
+pub struct Clients(pub HashMap<String, String>);
+
+fn entra_error(
+    status: StatusCode,
+    error: &str,
+    code: u32,
+    description: &str,
+    rng: &SystemRandom,
+) -> (StatusCode, Value) {
+    let trace = random_id(rng);
+    let correlation = random_id(rng);
+    let timestamp = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    (
+        status,
+        json!({
+            "error": error,
+            "error_description": format!("AADSTS{code}: {description} Trace ID: {trace} Correlation ID: {correlation} Timestamp: {timestamp}"),
+            "error_codes": [code],
+            "timestamp": timestamp,
+            "trace_id": trace,
+            "correlation_id": correlation,
+            "error_uri": format!("https://login.microsoftonline.com/error?code={code}"),
+        }),
+    )
+}
+
+/// `POST /{tenant}/oauth2/v2.0/token` (client credentials, with a secret or an assertion) and the
+/// OpenID metadata document, on host `login.localhost`.
+pub fn entra(
+    issuer: &TokenIssuer,
+    clients: &Clients,
+    req: &Request<Bytes>,
+    authority: &str,
+    rng: &SystemRandom,
+) -> (StatusCode, Value) {
+    let path = req.uri().path();
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    match (req.method(), segs.as_slice()) {
+        (&Method::GET, [tenant, "v2.0", ".well-known", "openid-configuration"]) => {
+            let base = format!("https://{authority}/{tenant}");
+            (
+                StatusCode::OK,
+                json!({
+                    "token_endpoint": format!("{base}/oauth2/v2.0/token"),
+                    "authorization_endpoint": format!("{base}/oauth2/v2.0/authorize"),
+                    "issuer": format!("https://login.localhost/{}/v2.0", issuer.tenant),
+                    "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt"],
+                    "grant_types_supported": ["client_credentials"],
+                    "tenant_region_scope": "local",
+                }),
+            )
+        }
+        (&Method::POST, [_tenant, "oauth2", "v2.0", "token"]) => {
+            let form: HashMap<String, String> = url::form_urlencoded::parse(req.body())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            let need = |p: &str| {
+                entra_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    900144,
+                    &format!("The request body must contain the following parameter: '{p}'."),
+                    rng,
+                )
+            };
+            match form.get("grant_type").map(String::as_str) {
+                None => return need("grant_type"),
+                Some("client_credentials") => {}
+                Some(other) => {
+                    return entra_error(
+                        StatusCode::BAD_REQUEST,
+                        "unsupported_grant_type",
+                        70003,
+                        &format!("The app requested an unsupported grant type '{other}'; this local endpoint supports client_credentials."),
+                        rng,
+                    )
+                }
+            }
+            let Some(client_id) = form.get("client_id").filter(|c| !c.is_empty()) else {
+                return need("client_id");
+            };
+            let Some(scope) = form.get("scope").filter(|s| !s.is_empty()) else {
+                return need("scope");
+            };
+            let secret = form.get("client_secret").filter(|s| !s.is_empty());
+            let assertion = form.get("client_assertion").filter(|s| !s.is_empty());
+            if secret.is_none() && assertion.is_none() {
+                return entra_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    7000216,
+                    "'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' grant type.",
+                    rng,
+                );
+            }
+            if !clients.0.is_empty() {
+                let Some(expected) = clients.0.get(client_id) else {
+                    return entra_error(
+                        StatusCode::BAD_REQUEST,
+                        "unauthorized_client",
+                        700016,
+                        &format!("Application with identifier '{client_id}' was not found in the directory '{}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.", issuer.tenant),
+                        rng,
+                    );
+                };
+                if let Some(s) = secret {
+                    if s != expected {
+                        return entra_error(
+                            StatusCode::UNAUTHORIZED,
+                            "invalid_client",
+                            7000215,
+                            &format!("Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client_id}'."),
+                            rng,
+                        );
+                    }
+                }
+            }
+            let audience = scope
+                .split(' ')
+                .next()
+                .unwrap_or_default()
+                .trim_end_matches("/.default")
+                .to_string();
+            let (token, _) = issuer.issue(client_id, &audience);
+            (
+                StatusCode::OK,
+                json!({
+                    "token_type": "Bearer",
+                    "expires_in": TOKEN_LIFETIME_SECS - 1,
+                    "ext_expires_in": TOKEN_LIFETIME_SECS - 1,
+                    "access_token": token,
+                }),
+            )
+        }
+        _ => (
+            StatusCode::NOT_FOUND,
+            json!({"error": "not_found", "error_description": format!("This local Entra endpoint serves POST /{{tenant}}/oauth2/v2.0/token, not {} {path}.", req.method())}),
+        ),
+    }
+}
+
+/// The App Service managed-identity protocol (api-version 2019-08-01).
+pub struct ManagedIdentity {
+    pub issuer: Arc<TokenIssuer>,
+    /// The value clients must send as `X-IDENTITY-HEADER` (`IDENTITY_HEADER`).
+    pub header_secret: String,
+    /// The identity's client id.
+    pub client_id: String,
+}
+
+impl ManagedIdentity {
+    pub fn new(issuer: Arc<TokenIssuer>) -> Self {
+        let rng = SystemRandom::new();
+        let mut b = [0u8; 24];
+        let _ = rng.fill(&mut b);
+        Self {
+            issuer,
+            header_secret: URL_SAFE_NO_PAD.encode(b),
+            client_id: random_id(&rng),
+        }
+    }
+
+    pub fn answer(&self, req: &Request<Bytes>) -> (StatusCode, Value) {
+        let header_ok = req
+            .headers()
+            .get("x-identity-header")
+            .and_then(|h| h.to_str().ok())
+            .is_some_and(|h| {
+                // Compare digests so the time taken says nothing about the secret.
+                let a = ring::digest::digest(&ring::digest::SHA256, h.as_bytes());
+                let b = ring::digest::digest(&ring::digest::SHA256, self.header_secret.as_bytes());
+                a.as_ref() == b.as_ref()
+            });
+        if !header_ok {
+            return (
+                StatusCode::UNAUTHORIZED,
+                json!({"statusCode": 401, "message": "Unauthorized: the X-IDENTITY-HEADER header is missing or does not match IDENTITY_HEADER."}),
+            );
+        }
+        if req.method() != Method::GET {
+            return (
+                StatusCode::METHOD_NOT_ALLOWED,
+                json!({"statusCode": 405, "message": format!("{} is not supported; use GET.", req.method())}),
+            );
+        }
+        let params: HashMap<String, String> =
+            url::form_urlencoded::parse(req.uri().query().unwrap_or_default().as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+        if params.get("api-version").map(String::as_str) != Some("2019-08-01") {
+            return (
+                StatusCode::BAD_REQUEST,
+                json!({"statusCode": 400, "message": "The api-version query parameter must be 2019-08-01."}),
+            );
+        }
+        let Some(resource) = params.get("resource").filter(|r| !r.is_empty()) else {
+            return (
+                StatusCode::BAD_REQUEST,
+                json!({"statusCode": 400, "message": "The resource query parameter is required."}),
+            );
+        };
+        let client_id = params
+            .get("client_id")
+            .cloned()
+            .unwrap_or_else(|| self.client_id.clone());
+        let (token, exp) = self.issuer.issue(&client_id, resource);
+        (
+            StatusCode::OK,
+            json!({
+                "access_token": token,
+                // A string, as App Service sends it (the Rust credential refuses a number).
+                "expires_on": exp.to_string(),
+                "resource": resource,
+                "token_type": "Bearer",
+                "client_id": client_id,
+            }),
+        )
+    }
+}
+
+/// Serves the managed-identity endpoint over plain HTTP until `shutdown` turns true.
+pub async fn serve_managed_identity(
+    listener: TcpListener,
+    mi: Arc<ManagedIdentity>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut connections = JoinSet::new();
+    loop {
+        let accepted = tokio::select! {
+            _ = shutdown.changed() => break,
+            a = listener.accept() => a,
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+        };
+        let Ok((stream, _)): Result<(_, SocketAddr), _> = accepted else {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let mi = mi.clone();
+        connections.spawn(async move {
+            let svc = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                let mi = mi.clone();
+                async move {
+                    let (parts, body) = req.into_parts();
+                    let bytes = Limited::new(body, 64 * 1024)
+                        .collect()
+                        .await
+                        .map(|c| c.to_bytes())
+                        .unwrap_or_default();
+                    let (status, v) = mi.answer(&Request::from_parts(parts, bytes));
+                    let mut r = Response::new(Full::new(Bytes::from(v.to_string())));
+                    *r.status_mut() = status;
+                    r.headers_mut().insert(
+                        header::CONTENT_TYPE,
+                        http::HeaderValue::from_static("application/json; charset=utf-8"),
+                    );
+                    Ok::<_, std::convert::Infallible>(r)
+                }
+            });
+            let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                .serve_connection(TokioIo::new(stream), svc)
+                .await;
+        });
+    }
+    connections.shutdown().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_verify_only_with_the_issuing_key() {
+        let a = TokenIssuer::new(b"key-a", "t");
+        let b = TokenIssuer::new(b"key-b", "t");
+        let (tok, exp) = a.issue("client", "https://vault.azure.net");
+        assert!(exp > now_secs());
+        let claims = a.verify(&tok).expect("valid");
+        assert_eq!(claims["aud"], "https://vault.azure.net");
+        assert_eq!(
+            b.verify(&tok),
+            Err("the token was not issued by this local vault")
+        );
+        assert!(a.verify("not-a-token").is_err());
+        let mut forged = tok.clone();
+        forged.insert(tok.len() / 2, 'x');
+        assert!(a.verify(&forged).is_err());
+    }
+
+    #[test]
+    fn managed_identity_needs_the_header_and_answers_expires_on_as_a_string() {
+        let mi = ManagedIdentity::new(Arc::new(TokenIssuer::new(b"k", "t")));
+        let req = |h: Option<&str>| {
+            let mut b = Request::builder()
+                .uri("/msi/token?api-version=2019-08-01&resource=https%3A%2F%2Fvault.azure.net");
+            if let Some(h) = h {
+                b = b.header("X-IDENTITY-HEADER", h);
+            }
+            b.body(Bytes::new()).expect("req")
+        };
+        assert_eq!(mi.answer(&req(None)).0, StatusCode::UNAUTHORIZED);
+        assert_eq!(mi.answer(&req(Some("wrong"))).0, StatusCode::UNAUTHORIZED);
+        let (status, v) = mi.answer(&req(Some(&mi.header_secret.clone())));
+        assert_eq!(status, StatusCode::OK);
+        assert!(v["expires_on"].is_string());
+        assert_eq!(v["resource"], "https://vault.azure.net");
+        assert_eq!(v["token_type"], "Bearer");
+    }
+}
