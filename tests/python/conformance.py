@@ -6,26 +6,15 @@ Prints one line per check and a closing "N passed, N failed" line.
 """
 
 import json
-import socket
 import sys
 import time
 import traceback
 
-# Debian's resolver does not map *.localhost to loopback: do it for this process only.
-_getaddrinfo = socket.getaddrinfo
+# Name resolution and the loopback-only guard come from tests/python/site/sitecustomize.py.
 
-
-def _loopback_getaddrinfo(host, *args, **kwargs):
-    if isinstance(host, str) and (host == "localhost" or host.endswith(".localhost")):
-        host = "127.0.0.1"
-    return _getaddrinfo(host, *args, **kwargs)
-
-
-socket.getaddrinfo = _loopback_getaddrinfo
-
-from azure.core.credentials import AccessToken  # noqa: E402
-from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError  # noqa: E402
-from azure.keyvault.secrets import SecretClient  # noqa: E402
+from azure.core.credentials import AccessToken
+from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
+from azure.keyvault.secrets import SecretClient
 
 
 class LocalCredential:

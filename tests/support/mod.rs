@@ -69,6 +69,9 @@ pub fn python() -> PathBuf {
     if let Some(p) = std::env::var_os("KVTUI_PYTHON") {
         return PathBuf::from(p);
     }
+    // Tests of one binary run in parallel: one makes the venv, the others wait.
+    static VENV: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = VENV.lock().unwrap_or_else(|p| p.into_inner());
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let requirements = root.join("tests/python/requirements.txt");
     let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("pyvenv");
@@ -101,4 +104,40 @@ pub fn python() -> PathBuf {
         .arg(&requirements));
     std::fs::write(&stamp, wanted).expect("stamp");
     py
+}
+
+/// A Python command with the official SDK and tests/python/site/sitecustomize.py loaded (loopback-only
+/// networking, `*.localhost` resolved), with no Azure credentials inherited from the environment.
+pub fn python_command(script: &str) -> Command {
+    let mut c = Command::new(python());
+    c.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python").join(script))
+        .env("PYTHONPATH", Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/site"))
+        .env("PYTHONUNBUFFERED", "1");
+    for var in [
+        "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_TENANT_ID", "AZURE_FEDERATED_TOKEN_FILE",
+        "AZURE_AUTHORITY_HOST", "IDENTITY_ENDPOINT", "IDENTITY_HEADER", "MSI_ENDPOINT", "MSI_SECRET",
+        "IMDS_ENDPOINT", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "KEY_VAULT_NAME",
+    ] {
+        c.env_remove(var);
+    }
+    c
+}
+
+/// Runs a prepared command with `stdin`, returning (success, stdout, stderr); fails the test if the
+/// network guard blocked anything.
+pub fn run_python(mut cmd: Command, stdin: &str) -> (bool, String, String) {
+    use std::io::Write;
+    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("python starts");
+    if let Some(mut i) = child.stdin.take() {
+        let _ = i.write_all(stdin.as_bytes());
+    }
+    let out = child.wait_with_output().expect("python runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        !stderr.contains("kvtui-network-guard: blocked"),
+        "the Python process tried to reach a non-loopback address:\n{stderr}"
+    );
+    (out.status.success(), stdout, stderr)
 }
