@@ -94,6 +94,9 @@ struct EmulatorArgs {
     /// Seed for the fault generator (the same seed gives the same faults).
     #[arg(long, value_name = "N")]
     fault_seed: Option<u64>,
+    /// Accept only tokens this instance issued (always so beyond loopback).
+    #[arg(long)]
+    require_issued_tokens: bool,
     /// Another name for the certificate (repeatable), e.g. '*.vault.azure.net' to stand in for it.
     #[arg(long = "tls-name", value_name = "NAME")]
     tls_names: Vec<String>,
@@ -148,6 +151,7 @@ async fn run_emulator(args: EmulatorArgs) -> Result<()> {
         data: args.data,
         seed: args.seed,
         tls_names: args.tls_names,
+        require_issued_tokens: args.require_issued_tokens,
         ..emulator::Config::default()
     };
     if !args.listen.is_empty() {

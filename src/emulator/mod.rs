@@ -61,6 +61,8 @@ pub struct Config {
     pub seed: Option<PathBuf>,
     /// Extra certificate names (`--tls-name`), e.g. `*.vault.azure.net`.
     pub tls_names: Vec<String>,
+    /// Accept only tokens this instance issued. Always on when listening beyond loopback.
+    pub require_issued_tokens: bool,
 }
 
 impl Default for Config {
@@ -81,6 +83,7 @@ impl Default for Config {
             data: None,
             seed: None,
             tls_names: Vec::new(),
+            require_issued_tokens: false,
         }
     }
 }
@@ -244,7 +247,8 @@ impl Emulator {
             .collect();
         // A first service loads the state; the data file is then rewritten compacted and kept open.
         let mut options = ServiceOptions::new(issuer.clone());
-        options.strict_tokens = config.listen.iter().any(|a| !a.is_loopback());
+        options.strict_tokens =
+            config.require_issued_tokens || config.listen.iter().any(|a| !a.is_loopback());
         options.clients = config.clients.clone();
         options.arm = config.arm.clone();
         options.faults = config.faults.clone();
