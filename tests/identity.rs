@@ -32,7 +32,12 @@ fn entra_options(emu: &Emulator) -> ClientOptions {
 async fn strict_emulator(clients: &[(&str, &str)]) -> Emulator {
     let mut cfg = config(VaultPolicy::default(), &["demo"]);
     cfg.require_issued_tokens = true;
-    cfg.clients = Clients(clients.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect());
+    cfg.clients = Clients(
+        clients
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect(),
+    );
     start_config(cfg).await
 }
 
@@ -44,7 +49,12 @@ async fn use_vault(emu: &Emulator, credential: Arc<dyn TokenCredential>, name: &
     )
     .expect("client");
     set(&client, name, "v").await;
-    let got = client.get_secret(name, None).await.expect("get").into_model().expect("m");
+    let got = client
+        .get_secret(name, None)
+        .await
+        .expect("get")
+        .into_model()
+        .expect("m");
     assert_eq!(got.value.as_deref(), Some("v"));
 }
 
@@ -54,24 +64,45 @@ async fn client_secret_credential_through_the_local_entra_endpoint() {
     let options = ClientSecretCredentialOptions {
         client_options: entra_options(&emu),
     };
-    let credential = ClientSecretCredential::new(&emu.tenant, "app-1".into(), Secret::new("s3cret"), Some(options))
-        .expect("credential");
+    let credential = ClientSecretCredential::new(
+        &emu.tenant,
+        "app-1".into(),
+        Secret::new("s3cret"),
+        Some(options),
+    )
+    .expect("credential");
     use_vault(&emu, credential, "sp-secret").await;
 
     // A wrong secret gets Entra's error, which the credential reports.
     let options = ClientSecretCredentialOptions {
         client_options: entra_options(&emu),
     };
-    let wrong = ClientSecretCredential::new(&emu.tenant, "app-1".into(), Secret::new("nope"), Some(options))
-        .expect("credential");
-    let err = wrong.get_token(&["https://vault.azure.net/.default"], None).await.expect_err("refused");
-    assert!(err.to_string().contains("AADSTS7000215: Invalid client secret provided"), "{err}");
+    let wrong = ClientSecretCredential::new(
+        &emu.tenant,
+        "app-1".into(),
+        Secret::new("nope"),
+        Some(options),
+    )
+    .expect("credential");
+    let err = wrong
+        .get_token(&["https://vault.azure.net/.default"], None)
+        .await
+        .expect_err("refused");
+    assert!(
+        err.to_string()
+            .contains("AADSTS7000215: Invalid client secret provided"),
+        "{err}"
+    );
     let options = ClientSecretCredentialOptions {
         client_options: entra_options(&emu),
     };
-    let unknown = ClientSecretCredential::new(&emu.tenant, "app-2".into(), Secret::new("x"), Some(options))
-        .expect("credential");
-    let err = unknown.get_token(&["https://vault.azure.net/.default"], None).await.expect_err("refused");
+    let unknown =
+        ClientSecretCredential::new(&emu.tenant, "app-2".into(), Secret::new("x"), Some(options))
+            .expect("credential");
+    let err = unknown
+        .get_token(&["https://vault.azure.net/.default"], None)
+        .await
+        .expect_err("refused");
     assert!(err.to_string().contains("AADSTS700016"), "{err}");
 }
 
@@ -80,7 +111,11 @@ async fn workload_identity_credential_through_the_local_entra_endpoint() {
     let emu = strict_emulator(&[]).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let token_file = dir.path().join("token");
-    std::fs::write(&token_file, "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6ZGVmYXVsdDprdnR1aSJ9.c2ln").expect("token file");
+    std::fs::write(
+        &token_file,
+        "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6ZGVmYXVsdDprdnR1aSJ9.c2ln",
+    )
+    .expect("token file");
     let options = WorkloadIdentityCredentialOptions {
         credential_options: ClientAssertionCredentialOptions {
             client_options: entra_options(&emu),
@@ -113,14 +148,20 @@ async fn arm_get(emu: &Emulator, path_and_query: &str, token: bool) -> (u16, Val
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn discovery_lists_subscriptions_and_vaults_with_paging_and_a_forbidden_subscription() {
-    let mut cfg = config(VaultPolicy::default(), &["alpha", "bravo", "charlie", "delta", "echo"]);
+    let mut cfg = config(
+        VaultPolicy::default(),
+        &["alpha", "bravo", "charlie", "delta", "echo"],
+    );
     cfg.arm = ArmConfig {
         subscriptions: 3,
         forbidden: Some(3),
     };
     let emu = start_config(cfg).await;
     let (status, body) = arm_get(&emu, "/subscriptions?api-version=2022-12-01", false).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (401, Some("AuthenticationFailed")));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (401, Some("AuthenticationFailed"))
+    );
     let (status, _) = arm_get(&emu, "/subscriptions", true).await;
     assert_eq!(status, 400, "api-version is required");
 
@@ -133,7 +174,9 @@ async fn discovery_lists_subscriptions_and_vaults_with_paging_and_a_forbidden_su
         .map(|s| s["subscriptionId"].as_str().expect("id").to_string())
         .collect();
     assert_eq!(ids.len(), 3);
-    assert!(subs["value"][0]["tenantId"].is_string() && subs["value"][0]["displayName"].is_string());
+    assert!(
+        subs["value"][0]["tenantId"].is_string() && subs["value"][0]["displayName"].is_string()
+    );
 
     // Every vault of the readable subscriptions, one per page, following nextLink.
     let mut found = Vec::new();
@@ -145,7 +188,10 @@ async fn discovery_lists_subscriptions_and_vaults_with_paging_and_a_forbidden_su
         while let Some(link) = next.take() {
             let (status, page) = arm_get(&emu, &link, true).await;
             if i == 2 {
-                assert_eq!((status, page["error"]["code"].as_str()), (403, Some("AuthorizationFailed")));
+                assert_eq!(
+                    (status, page["error"]["code"].as_str()),
+                    (403, Some("AuthorizationFailed"))
+                );
                 break;
             }
             assert_eq!(status, 200, "{page}");
@@ -154,7 +200,14 @@ async fn discovery_lists_subscriptions_and_vaults_with_paging_and_a_forbidden_su
                 assert_eq!(v["type"], "Microsoft.KeyVault/vaults");
                 assert_eq!(v["location"], "local");
                 let uri = v["properties"]["vaultUri"].as_str().expect("vaultUri");
-                assert_eq!(uri, format!("https://{}.localhost:{}/", v["name"].as_str().expect("name"), emu.port));
+                assert_eq!(
+                    uri,
+                    format!(
+                        "https://{}.localhost:{}/",
+                        v["name"].as_str().expect("name"),
+                        emu.port
+                    )
+                );
                 assert_eq!(v["properties"]["tenantId"], emu.tenant.as_str());
                 found.push(v["name"].as_str().expect("name").to_string());
             }
@@ -165,13 +218,33 @@ async fn discovery_lists_subscriptions_and_vaults_with_paging_and_a_forbidden_su
         }
     }
     found.sort();
-    assert_eq!(found, ["alpha", "bravo", "delta", "echo"], "charlie lives in the forbidden subscription");
+    assert_eq!(
+        found,
+        ["alpha", "bravo", "delta", "echo"],
+        "charlie lives in the forbidden subscription"
+    );
 
-    let (status, vaults) = arm_get(&emu, &format!("/subscriptions/{}/providers/Microsoft.KeyVault/vaults?api-version=2023-07-01", ids[0]), true).await;
+    let (status, vaults) = arm_get(
+        &emu,
+        &format!(
+            "/subscriptions/{}/providers/Microsoft.KeyVault/vaults?api-version=2023-07-01",
+            ids[0]
+        ),
+        true,
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(vaults["value"].as_array().expect("v").len(), 2);
-    let (status, body) = arm_get(&emu, "/subscriptions/00000000-0000-0000-0000-000000000000/resources?api-version=2021-04-01", true).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (404, Some("SubscriptionNotFound")));
+    let (status, body) = arm_get(
+        &emu,
+        "/subscriptions/00000000-0000-0000-0000-000000000000/resources?api-version=2021-04-01",
+        true,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("SubscriptionNotFound"))
+    );
     let (status, other) = arm_get(&emu, &format!("/subscriptions/{}/resources?api-version=2021-04-01&$filter=resourceType%20eq%20%27Microsoft.Storage%2FstorageAccounts%27", ids[0]), true).await;
     assert_eq!(status, 200);
     assert!(other["value"].as_array().expect("v").is_empty());

@@ -19,7 +19,12 @@ async fn managed_identity_credential_gets_tokens_from_the_local_endpoint() {
     let id = emu.identity.clone().expect("identity endpoint");
     std::env::set_var("IDENTITY_ENDPOINT", &id.endpoint);
     std::env::set_var("IDENTITY_HEADER", &id.header);
-    for v in ["IDENTITY_SERVER_THUMBPRINT", "IMDS_ENDPOINT", "MSI_ENDPOINT", "MSI_SECRET"] {
+    for v in [
+        "IDENTITY_SERVER_THUMBPRINT",
+        "IMDS_ENDPOINT",
+        "MSI_ENDPOINT",
+        "MSI_SECRET",
+    ] {
         std::env::remove_var(v);
     }
     kvtui::vault::transport::ensure_crypto_provider();
@@ -31,22 +36,32 @@ async fn managed_identity_credential_gets_tokens_from_the_local_endpoint() {
     )
     .expect("client");
     set(&client, "from-mi", "value").await;
-    let got = client.get_secret("from-mi", None).await.expect("get").into_model().expect("m");
+    let got = client
+        .get_secret("from-mi", None)
+        .await
+        .expect("get")
+        .into_model()
+        .expect("m");
     assert_eq!(got.value.as_deref(), Some("value"));
 
     // The same vault refuses a token it did not issue.
-    let foreign = kvtui::vault::transport::local_secret_client(&emu.vault_url("demo"), &emu.ca_pem).expect("client");
+    let foreign = kvtui::vault::transport::local_secret_client(&emu.vault_url("demo"), &emu.ca_pem)
+        .expect("client");
     let e = expect_err(foreign.get_secret("from-mi", None).await);
     assert_eq!(e.status, 401);
     assert!(e.message.contains("AKV10022"), "{}", e.message);
 
     // A wrong IDENTITY_HEADER is refused by the endpoint.
     std::env::set_var("IDENTITY_HEADER", "wrong");
-    let credential: Arc<ManagedIdentityCredential> = ManagedIdentityCredential::new(None).expect("credential");
+    let credential: Arc<ManagedIdentityCredential> =
+        ManagedIdentityCredential::new(None).expect("credential");
     use azure_core::credentials::TokenCredential;
     let err = credential
         .get_token(&["https://vault.azure.net/.default"], None)
         .await
         .expect_err("a wrong header is refused");
-    assert!(err.to_string().contains("401") || format!("{err:?}").contains("Unauthorized"), "{err:?}");
+    assert!(
+        err.to_string().contains("401") || format!("{err:?}").contains("Unauthorized"),
+        "{err:?}"
+    );
 }

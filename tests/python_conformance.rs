@@ -11,13 +11,19 @@ fn official_python_client_runs_the_quickstart_flow_and_more() {
         &["--delete-delay-ms", "3000", "--recover-delay-ms", "3000"],
     );
     let ca = emu.ready["ca_file"].as_str().expect("ca_file");
-    assert!(ca.starts_with(&data.path().display().to_string()), "CA kept in the data directory: {ca}");
+    assert!(
+        ca.starts_with(&data.path().display().to_string()),
+        "CA kept in the data directory: {ca}"
+    );
     let mut cmd = support::python_command("conformance.py");
     cmd.arg(&emu.ready_file);
     let (ok, stdout, stderr) = support::run_python(cmd, "");
     println!("{stdout}");
     assert!(ok, "python conformance failed:\n{stdout}\n{stderr}");
-    assert!(stdout.contains("python conformance: 10 passed, 0 failed"), "{stdout}");
+    assert!(
+        stdout.contains("python conformance: 10 passed, 0 failed"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -25,21 +31,39 @@ fn default_azure_credential_uses_the_managed_identity_endpoint() {
     let data = tempfile::tempdir().expect("tempdir");
     let emu = support::start_emulator(data.path(), &[]);
     let mut cmd = support::python_command("default_credential.py");
-    cmd.env("IDENTITY_ENDPOINT", emu.ready["identity_endpoint"].as_str().expect("endpoint"))
-        .env("IDENTITY_HEADER", emu.ready["identity_header"].as_str().expect("header"))
-        .env("REQUESTS_CA_BUNDLE", emu.ready["ca_file"].as_str().expect("ca"))
-        .arg(emu.ready["vaults"]["demo"].as_str().expect("url"));
+    cmd.env(
+        "IDENTITY_ENDPOINT",
+        emu.ready["identity_endpoint"].as_str().expect("endpoint"),
+    )
+    .env(
+        "IDENTITY_HEADER",
+        emu.ready["identity_header"].as_str().expect("header"),
+    )
+    .env(
+        "REQUESTS_CA_BUNDLE",
+        emu.ready["ca_file"].as_str().expect("ca"),
+    )
+    .arg(emu.ready["vaults"]["demo"].as_str().expect("url"));
     let (ok, stdout, stderr) = support::run_python(cmd, "");
     assert!(ok, "{stdout}\n{stderr}");
     assert!(stdout.contains("value: from-managed-identity"), "{stdout}");
-    assert!(stdout.contains("credential: ManagedIdentityCredential"), "{stdout}");
+    assert!(
+        stdout.contains("credential: ManagedIdentityCredential"),
+        "{stdout}"
+    );
 
     // A wrong IDENTITY_HEADER is refused, and the credential says so.
     let mut cmd = support::python_command("default_credential.py");
-    cmd.env("IDENTITY_ENDPOINT", emu.ready["identity_endpoint"].as_str().expect("endpoint"))
-        .env("IDENTITY_HEADER", "wrong")
-        .env("REQUESTS_CA_BUNDLE", emu.ready["ca_file"].as_str().expect("ca"))
-        .arg(emu.ready["vaults"]["demo"].as_str().expect("url"));
+    cmd.env(
+        "IDENTITY_ENDPOINT",
+        emu.ready["identity_endpoint"].as_str().expect("endpoint"),
+    )
+    .env("IDENTITY_HEADER", "wrong")
+    .env(
+        "REQUESTS_CA_BUNDLE",
+        emu.ready["ca_file"].as_str().expect("ca"),
+    )
+    .arg(emu.ready["vaults"]["demo"].as_str().expect("url"));
     let (ok, stdout, stderr) = support::run_python(cmd, "");
     assert!(!ok, "a wrong identity header must fail: {stdout}");
     assert!(stderr.contains("X-IDENTITY-HEADER"), "{stderr}");
@@ -52,14 +76,30 @@ fn unmodified_quickstart_script_runs_and_shows_the_deleted_but_recoverable_confl
     let data = tempfile::tempdir().expect("tempdir");
     let emu = support::start_emulator(
         data.path(),
-        &["--vault", "quickstart", "--tls-name", "*.vault.azure.net", "--delete-delay-ms", "1500"],
+        &[
+            "--vault",
+            "quickstart",
+            "--tls-name",
+            "*.vault.azure.net",
+            "--delete-delay-ms",
+            "1500",
+        ],
     );
     let quickstart = |input: &str| {
         let mut cmd = support::python_command("kv_secrets.py");
         cmd.env("KEY_VAULT_NAME", "quickstart")
-            .env("IDENTITY_ENDPOINT", emu.ready["identity_endpoint"].as_str().expect("endpoint"))
-            .env("IDENTITY_HEADER", emu.ready["identity_header"].as_str().expect("header"))
-            .env("REQUESTS_CA_BUNDLE", emu.ready["ca_file"].as_str().expect("ca"))
+            .env(
+                "IDENTITY_ENDPOINT",
+                emu.ready["identity_endpoint"].as_str().expect("endpoint"),
+            )
+            .env(
+                "IDENTITY_HEADER",
+                emu.ready["identity_header"].as_str().expect("header"),
+            )
+            .env(
+                "REQUESTS_CA_BUNDLE",
+                emu.ready["ca_file"].as_str().expect("ca"),
+            )
             .env("KVTUI_STAND_IN", ".vault.azure.net")
             .env("KVTUI_VAULT_PORT", emu.ready["port"].to_string());
         support::run_python(cmd, input)
@@ -67,7 +107,10 @@ fn unmodified_quickstart_script_runs_and_shows_the_deleted_but_recoverable_confl
     let (ok, stdout, stderr) = quickstart("quickstart-secret\nsuper-secret-value\n");
     assert!(ok, "the quickstart failed:\n{stdout}\n{stderr}");
     assert!(stdout.contains("Creating a secret in quickstart called 'quickstart-secret' with the value 'super-secret-value' ..."), "{stdout}");
-    assert!(stdout.contains("Your secret is 'super-secret-value'."), "{stdout}");
+    assert!(
+        stdout.contains("Your secret is 'super-secret-value'."),
+        "{stdout}"
+    );
     assert_eq!(stdout.matches(" done.").count(), 2, "{stdout}");
 
     // Once the deletion has completed (the script does not wait for it; poll as the SDKs do),
@@ -77,14 +120,22 @@ fn unmodified_quickstart_script_runs_and_shows_the_deleted_but_recoverable_confl
     let client = kvtui::vault::transport::local_secret_client(&url, &ca).expect("client");
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let start = std::time::Instant::now();
-    while rt.block_on(client.get_deleted_secret("quickstart-secret", None)).is_err() {
-        assert!(start.elapsed() < std::time::Duration::from_secs(30), "deletion never completed");
+    while rt
+        .block_on(client.get_deleted_secret("quickstart-secret", None))
+        .is_err()
+    {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(30),
+            "deletion never completed"
+        );
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     let (ok, stdout, stderr) = quickstart("quickstart-secret\nagain\n");
     assert!(!ok, "{stdout}");
     assert!(
-        stderr.contains("(Conflict) Secret quickstart-secret is currently in a deleted but recoverable state"),
+        stderr.contains(
+            "(Conflict) Secret quickstart-secret is currently in a deleted but recoverable state"
+        ),
         "{stderr}"
     );
 }

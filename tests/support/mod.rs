@@ -110,13 +110,30 @@ pub fn python() -> PathBuf {
 /// networking, `*.localhost` resolved), with no Azure credentials inherited from the environment.
 pub fn python_command(script: &str) -> Command {
     let mut c = Command::new(python());
-    c.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python").join(script))
-        .env("PYTHONPATH", Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/site"))
-        .env("PYTHONUNBUFFERED", "1");
+    c.arg(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/python")
+            .join(script),
+    )
+    .env(
+        "PYTHONPATH",
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/site"),
+    )
+    .env("PYTHONUNBUFFERED", "1");
     for var in [
-        "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_TENANT_ID", "AZURE_FEDERATED_TOKEN_FILE",
-        "AZURE_AUTHORITY_HOST", "IDENTITY_ENDPOINT", "IDENTITY_HEADER", "MSI_ENDPOINT", "MSI_SECRET",
-        "IMDS_ENDPOINT", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "KEY_VAULT_NAME",
+        "AZURE_CLIENT_ID",
+        "AZURE_CLIENT_SECRET",
+        "AZURE_TENANT_ID",
+        "AZURE_FEDERATED_TOKEN_FILE",
+        "AZURE_AUTHORITY_HOST",
+        "IDENTITY_ENDPOINT",
+        "IDENTITY_HEADER",
+        "MSI_ENDPOINT",
+        "MSI_SECRET",
+        "IMDS_ENDPOINT",
+        "REQUESTS_CA_BUNDLE",
+        "SSL_CERT_FILE",
+        "KEY_VAULT_NAME",
     ] {
         c.env_remove(var);
     }
@@ -127,7 +144,9 @@ pub fn python_command(script: &str) -> Command {
 /// network guard blocked anything.
 pub fn run_python(mut cmd: Command, stdin: &str) -> (bool, String, String) {
     use std::io::Write;
-    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("python starts");
     if let Some(mut i) = child.stdin.take() {
         let _ = i.write_all(stdin.as_bytes());

@@ -1,0 +1,258 @@
+//! `--data`: state survives restarts and `kill -9` loses no acknowledged write; `--seed`.
+
+mod common;
+mod support;
+
+use azure_security_keyvault_secrets::models::{
+    RestoreSecretParameters, UpdateSecretPropertiesParameters,
+};
+use common::*;
+use futures::{StreamExt, TryStreamExt};
+use kvtui::emulator::{KeyStore, VaultPolicy};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn state_versions_deletions_and_backups_survive_a_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("vault.jsonl");
+    let cfg = || {
+        let mut c = config(VaultPolicy::default(), &["demo"]);
+        c.data = Some(data.clone());
+        c.keys = KeyStore::Dir(dir.path().join("keys"));
+        c
+    };
+    let emu = start_config(cfg()).await;
+    let c = client(&emu, "demo");
+    set(&c, "rotating", "one").await;
+    set(&c, "rotating", "two").await;
+    let patch = UpdateSecretPropertiesParameters {
+        content_type: Some("text/plain".into()),
+        tags: Some([("team".to_string(), "core".to_string())].into()),
+        ..Default::default()
+    };
+    c.update_secret_properties("rotating", patch.try_into().expect("b"), None)
+        .await
+        .expect("update");
+    set(&c, "doomed", "x").await;
+    c.delete_secret("doomed", None).await.expect("delete");
+    set(&c, "purged", "x").await;
+    c.delete_secret("purged", None).await.expect("delete");
+    c.purge_deleted_secret("purged", None).await.expect("purge");
+    let blob = c
+        .backup_secret("rotating", None)
+        .await
+        .expect("backup")
+        .into_model()
+        .expect("m")
+        .value
+        .expect("blob");
+    emu.shutdown().await;
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&data)
+            .expect("data file")
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+
+    let emu = start_config(cfg()).await;
+    let c = client(&emu, "demo");
+    let latest = c
+        .get_secret("rotating", None)
+        .await
+        .expect("get")
+        .into_model()
+        .expect("m");
+    assert_eq!(latest.value.as_deref(), Some("two"));
+    assert_eq!(latest.content_type.as_deref(), Some("text/plain"));
+    assert_eq!(
+        latest.tags.and_then(|t| t.get("team").cloned()).as_deref(),
+        Some("core")
+    );
+    let versions: Vec<_> = c
+        .list_secret_properties_versions("rotating", None)
+        .expect("p")
+        .try_collect()
+        .await
+        .expect("v");
+    assert_eq!(versions.len(), 2);
+    assert!(
+        c.get_deleted_secret("doomed", None).await.is_ok(),
+        "deleted stays deleted"
+    );
+    assert_eq!(
+        expect_err(c.get_deleted_secret("purged", None).await).status,
+        404,
+        "purged stays gone"
+    );
+    // Backups taken before the restart still restore (the key is kept beside the CA).
+    c.delete_secret("rotating", None).await.expect("delete");
+    c.purge_deleted_secret("rotating", None)
+        .await
+        .expect("purge");
+    c.restore_secret(
+        RestoreSecretParameters {
+            secret_backup: Some(blob),
+        }
+        .try_into()
+        .expect("b"),
+        None,
+    )
+    .await
+    .expect("restore after restart");
+}
+
+#[test]
+fn kill_dash_nine_loses_no_acknowledged_write_and_a_torn_line_is_ignored() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("state.jsonl");
+    let data_arg = data.to_str().expect("utf8").to_string();
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let emu = support::start_emulator(dir.path(), &["--data", &data_arg]);
+    let ca = std::fs::read_to_string(emu.ready["ca_file"].as_str().expect("ca")).expect("ca");
+    let url = emu.ready["vaults"]["demo"]
+        .as_str()
+        .expect("url")
+        .to_string();
+    let acknowledged: Vec<String> = rt.block_on(async {
+        let c = kvtui::vault::transport::local_secret_client(&url, &ca).expect("client");
+        futures::stream::iter(0..60)
+            .map(|i| {
+                let c = &c;
+                async move {
+                    let name = format!("durable-{i:02}");
+                    c.set_secret(&name, params(&format!("value-{i}")), None)
+                        .await
+                        .map(|_| name)
+                }
+            })
+            .buffer_unordered(8)
+            .try_collect()
+            .await
+            .expect("60 acknowledged writes")
+    });
+    // SIGKILL the moment the last write was acknowledged: no chance to flush anything more.
+    let mut proc = emu.proc;
+    proc.0.kill().expect("kill -9");
+    let _ = proc.0.wait();
+    drop(proc);
+    // A write cut short by a crash leaves a torn last line.
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&data)
+        .expect("data");
+    f.write_all(br#"{"vault":"demo","name":"torn","live":{"rec"#)
+        .expect("torn");
+    drop(f);
+
+    let emu = support::start_emulator(dir.path(), &["--data", &data_arg]);
+    let url = emu.ready["vaults"]["demo"]
+        .as_str()
+        .expect("url")
+        .to_string();
+    rt.block_on(async {
+        let c = kvtui::vault::transport::local_secret_client(&url, &ca).expect("client");
+        let mut names: Vec<String> = c
+            .list_secret_properties(None)
+            .expect("pager")
+            .map_ok(|p| {
+                p.id.and_then(|id| id.rsplit('/').next().map(str::to_string))
+                    .unwrap_or_default()
+            })
+            .try_collect()
+            .await
+            .expect("list");
+        names.sort();
+        let mut want = acknowledged.clone();
+        want.sort();
+        assert_eq!(names, want, "every acknowledged write survived kill -9");
+        let v = c
+            .get_secret("durable-42", None)
+            .await
+            .expect("get")
+            .into_model()
+            .expect("m");
+        assert_eq!(v.value.as_deref(), Some("value-42"));
+    });
+}
+
+#[test]
+fn seed_fills_an_empty_data_file_once_and_bad_lines_are_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let seed = dir.path().join("seed.jsonl");
+    let line = |name: &str, value: &str| {
+        format!(
+            r#"{{"vault":"seeded","name":"{name}","live":{{"record":{{"name":"{name}","versions":[{{"version":"{}","value":"{value}","enabled":true,"created":1700000000,"updated":1700000000}}]}}}}}}"#,
+            "a".repeat(32)
+        )
+    };
+    std::fs::write(
+        &seed,
+        format!("{}\n{}\n", line("api-key", "k1"), line("db-password", "p1")),
+    )
+    .expect("seed");
+    let data = dir.path().join("data.jsonl");
+    let args = [
+        "--seed",
+        seed.to_str().expect("u"),
+        "--data",
+        data.to_str().expect("u"),
+    ];
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let emu = support::start_emulator(dir.path(), &args);
+    let ca = std::fs::read_to_string(emu.ready["ca_file"].as_str().expect("ca")).expect("ca");
+    let url = emu.ready["vaults"]["seeded"]
+        .as_str()
+        .expect("the seed's vault is served")
+        .to_string();
+    rt.block_on(async {
+        let c = kvtui::vault::transport::local_secret_client(&url, &ca).expect("client");
+        let v = c
+            .get_secret("api-key", None)
+            .await
+            .expect("seeded")
+            .into_model()
+            .expect("m");
+        assert_eq!(v.value.as_deref(), Some("k1"));
+        c.delete_secret("api-key", None).await.expect("delete");
+    });
+    drop(emu);
+    // Restarted with the same seed: the data (where api-key is deleted) wins.
+    let emu = support::start_emulator(dir.path(), &args);
+    let url = emu.ready["vaults"]["seeded"]
+        .as_str()
+        .expect("url")
+        .to_string();
+    rt.block_on(async {
+        let c = kvtui::vault::transport::local_secret_client(&url, &ca).expect("client");
+        assert_eq!(expect_err(c.get_secret("api-key", None).await).status, 404);
+        assert!(c.get_deleted_secret("api-key", None).await.is_ok());
+        assert!(c.get_secret("db-password", None).await.is_ok());
+    });
+    drop(emu);
+
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(
+        &bad,
+        format!("{}\nnot json\n{}\n", line("a", "1"), line("b", "2")),
+    )
+    .expect("bad");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kvtui"))
+        .args([
+            "emulator",
+            "--port",
+            "0",
+            "--seed",
+            bad.to_str().expect("u"),
+        ])
+        .env("XDG_DATA_HOME", dir.path())
+        .output()
+        .expect("runs");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.jsonl line 2"), "{err}");
+}
