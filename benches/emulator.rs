@@ -65,14 +65,18 @@ async fn run(label: &str, data: Option<std::path::PathBuf>, ops: usize) -> anyho
             }
             .try_into()?;
             let t = Instant::now();
-            c.set_secret(&format!("secret-{i}-{}", n % 50), p, None).await?;
+            c.set_secret(&format!("secret-{i}-{}", n % 50), p, None)
+                .await?;
             lat.push(t.elapsed());
         }
         anyhow::Ok(lat)
     }))
     .await;
     let wall = start.elapsed();
-    let lat: Vec<Duration> = per_client.into_iter().collect::<Result<Vec<_>, _>>()?.concat();
+    let lat: Vec<Duration> = per_client
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?
+        .concat();
     report(&format!("{label}: set"), lat, wall);
 
     let start = Instant::now();
@@ -80,14 +84,18 @@ async fn run(label: &str, data: Option<std::path::PathBuf>, ops: usize) -> anyho
         let mut lat = Vec::with_capacity(ops * 2);
         for n in 0..ops * 2 {
             let t = Instant::now();
-            c.get_secret(&format!("secret-{i}-{}", n % 50), None).await?;
+            c.get_secret(&format!("secret-{i}-{}", n % 50), None)
+                .await?;
             lat.push(t.elapsed());
         }
         anyhow::Ok(lat)
     }))
     .await;
     let wall = start.elapsed();
-    let lat: Vec<Duration> = per_client.into_iter().collect::<Result<Vec<_>, _>>()?.concat();
+    let lat: Vec<Duration> = per_client
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?
+        .concat();
     report(&format!("{label}: get"), lat, wall);
     emu.shutdown().await;
     Ok(())
@@ -98,11 +106,21 @@ fn main() -> anyhow::Result<()> {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(300);
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    println!("local vault, {CLIENTS} concurrent Rust SDK clients, {ops} sets + {} gets each", ops * 2);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    println!(
+        "local vault, {CLIENTS} concurrent Rust SDK clients, {ops} sets + {} gets each",
+        ops * 2
+    );
     rt.block_on(async {
         run("in memory", None, ops).await?;
         let dir = tempfile::tempdir()?;
-        run("--data (fsync per write)", Some(dir.path().join("bench.jsonl")), ops).await
+        run(
+            "--data (fsync per write)",
+            Some(dir.path().join("bench.jsonl")),
+            ops,
+        )
+        .await
     })
 }

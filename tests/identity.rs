@@ -119,7 +119,6 @@ async fn workload_identity_credential_through_the_local_entra_endpoint() {
     let options = WorkloadIdentityCredentialOptions {
         credential_options: ClientAssertionCredentialOptions {
             client_options: entra_options(&emu),
-            ..Default::default()
         },
         client_id: Some("workload-app".into()),
         tenant_id: Some(emu.tenant.clone()),

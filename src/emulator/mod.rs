@@ -237,10 +237,7 @@ impl Emulator {
         let acceptor = TlsAcceptor::from(Arc::new(tls));
 
         let (listeners, port) = bind(&config.listen, config.port).await?;
-        let data = match &config.data {
-            Some(path) => Some(path.clone()),
-            None => None,
-        };
+        let data = config.data.clone();
         let policies: Vec<(String, VaultPolicy)> = vaults
             .iter()
             .map(|v| (v.clone(), config.policy.clone()))
