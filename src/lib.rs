@@ -2,6 +2,8 @@
 //! carries for offline use, demos and tests.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod config;
 pub mod emulator;
+pub mod logging;
 pub mod paths;
 pub mod vault;

@@ -137,6 +137,7 @@ async fn run_emulator(args: EmulatorArgs) -> Result<()> {
         arm: emulator::ArmConfig {
             subscriptions: usize::from(args.subscriptions),
             forbidden: args.forbidden_subscription,
+            ..emulator::ArmConfig::default()
         },
         faults: emulator::FaultConfig {
             latency: Duration::from_millis(args.latency_ms),

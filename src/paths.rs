@@ -18,6 +18,16 @@ pub fn data_dir() -> Option<PathBuf> {
     xdg("XDG_DATA_HOME", ".local/share").map(|d| d.join("kvtui"))
 }
 
+/// `$XDG_STATE_HOME/kvtui` (default `~/.local/state/kvtui`): the log and recently opened vaults.
+pub fn state_dir() -> Option<PathBuf> {
+    xdg("XDG_STATE_HOME", ".local/state").map(|d| d.join("kvtui"))
+}
+
+/// `$XDG_CONFIG_HOME/kvtui` (default `~/.config/kvtui`): `config.toml`.
+pub fn config_dir() -> Option<PathBuf> {
+    xdg("XDG_CONFIG_HOME", ".config").map(|d| d.join("kvtui"))
+}
+
 /// Creates `dir` (and parents) readable by the owner only.
 pub fn create_private_dir(dir: &Path) -> io::Result<()> {
     let mut b = fs::DirBuilder::new();

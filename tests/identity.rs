@@ -154,6 +154,7 @@ async fn discovery_lists_subscriptions_and_vaults_with_paging_and_a_forbidden_su
     cfg.arm = ArmConfig {
         subscriptions: 3,
         forbidden: Some(3),
+        ..ArmConfig::default()
     };
     let emu = start_config(cfg).await;
     let (status, body) = arm_get(&emu, "/subscriptions?api-version=2022-12-01", false).await;

@@ -22,6 +22,8 @@ pub struct ArmConfig {
     pub subscriptions: usize,
     /// 1-based index of a subscription whose listings answer 403 (to test partial discovery).
     pub forbidden: Option<usize>,
+    /// Items per page when the caller gives no `$top`.
+    pub page_size: usize,
 }
 
 impl Default for ArmConfig {
@@ -29,6 +31,7 @@ impl Default for ArmConfig {
         Self {
             subscriptions: 1,
             forbidden: None,
+            page_size: 100,
         }
     }
 }
@@ -53,13 +56,8 @@ fn arm_error(status: StatusCode, code: &str, message: String) -> (StatusCode, Va
     (status, json!({"error": {"code": code, "message": message}}))
 }
 
-fn page(
-    items: Vec<Value>,
-    top: Option<usize>,
-    skip: usize,
-    link: impl Fn(usize) -> String,
-) -> Value {
-    let size = top.unwrap_or(100).max(1);
+fn page(items: Vec<Value>, size: usize, skip: usize, link: impl Fn(usize) -> String) -> Value {
+    let size = size.max(1);
     let end = (skip + size).min(items.len());
     let more = end < items.len();
     let slice: Vec<Value> = items.into_iter().skip(skip).take(size).collect();
@@ -204,7 +202,12 @@ impl Arm<'_> {
                 let items = (0..n).map(|i| self.subscription_json(i)).collect();
                 (
                     StatusCode::OK,
-                    page(items, top, skip, link("/subscriptions")),
+                    page(
+                        items,
+                        top.unwrap_or(self.config.page_size),
+                        skip,
+                        link("/subscriptions"),
+                    ),
                 )
             }
             ["subscriptions", id] => match find_sub(id) {
@@ -258,7 +261,15 @@ impl Arm<'_> {
                 } else {
                     Vec::new()
                 };
-                (StatusCode::OK, page(items, top, skip, link(path)))
+                (
+                    StatusCode::OK,
+                    page(
+                        items,
+                        top.unwrap_or(self.config.page_size),
+                        skip,
+                        link(path),
+                    ),
+                )
             }
             _ => arm_error(
                 StatusCode::NOT_FOUND,

@@ -1,4 +1,16 @@
-//! Reaching vaults: the HTTP transport and credentials the real `SecretClient` is built with.
-//! (The worker that owns the clients and reports progress builds on this.)
+//! Reaching vaults: the worker that owns the `SecretClient`s, the credential chain, discovery, vault
+//! sources, typed errors and the HTTP transport.
 
+pub mod credential;
+pub mod discovery;
+pub mod error;
+pub mod secret;
+pub mod sources;
 pub mod transport;
+pub mod worker;
+
+pub use error::{ErrorKind, VaultError};
+pub use secret::{DeletedProps, NewSecret, PropertiesPatch, SecretProps, SecretValue};
+pub use worker::{
+    Envelope, Phase, PollConfig, Progress, Request, RequestId, Response, Worker, WorkerConfig,
+};

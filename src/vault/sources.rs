@@ -1,0 +1,216 @@
+//! Where vaults come from — `--vault`, `KEY_VAULT_NAME`, the config file, recently opened vaults,
+//! Resource Manager discovery — merged, de-duplicated by URL, each labelled with its sources.
+
+use std::path::{Path, PathBuf};
+
+use super::credential::Cloud;
+use super::discovery::DiscoveredVault;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Source {
+    Flag,
+    Env,
+    Config,
+    Recent,
+    Discovered,
+}
+
+impl Source {
+    pub fn label(self) -> &'static str {
+        match self {
+            Source::Flag => "flag",
+            Source::Env => "env",
+            Source::Config => "config",
+            Source::Recent => "recent",
+            Source::Discovered => "discovered",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VaultEntry {
+    pub name: String,
+    pub url: String,
+    pub sources: Vec<Source>,
+    pub subscription: Option<String>,
+    pub location: Option<String>,
+    pub tenant: Option<String>,
+    pub read_only: bool,
+}
+
+/// A vault URL from a bare name (`kv-prod` → `https://kv-prod.vault.azure.net`) or a URL.
+pub fn vault_url(spec: &str, cloud: Cloud) -> Result<String, String> {
+    let spec = spec.trim();
+    if spec.contains("://") {
+        let u = url::Url::parse(spec).map_err(|e| format!("'{spec}' is not a valid URL: {e}"))?;
+        if u.scheme() != "https" {
+            return Err(format!("'{spec}': vaults are reached over https"));
+        }
+        let host = u
+            .host_str()
+            .ok_or_else(|| format!("'{spec}' has no host"))?;
+        return Ok(match u.port() {
+            Some(p) => format!("https://{}:{p}", host.to_ascii_lowercase()),
+            None => format!("https://{}", host.to_ascii_lowercase()),
+        });
+    }
+    let ok = (3..=24).contains(&spec.len())
+        && spec.starts_with(|c: char| c.is_ascii_alphabetic())
+        && spec.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !spec.ends_with('-')
+        && !spec.contains("--");
+    if !ok {
+        return Err(format!(
+            "'{spec}' is not a vault name (3–24 letters, digits and hyphens, starting with a letter) or an https URL"
+        ));
+    }
+    Ok(format!(
+        "https://{}.{}",
+        spec.to_ascii_lowercase(),
+        cloud.vault_suffix()
+    ))
+}
+
+/// The vault's name: the first label of its host.
+pub fn vault_name(url: &str) -> String {
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| {
+            u.host_str()
+                .map(|h| h.split('.').next().unwrap_or(h).to_string())
+        })
+        .unwrap_or_else(|| url.to_string())
+}
+
+fn key(url: &str) -> String {
+    url.trim_end_matches('/').to_ascii_lowercase()
+}
+
+/// The merged list, in the order vaults were first seen.
+#[derive(Clone, Debug, Default)]
+pub struct VaultList {
+    pub entries: Vec<VaultEntry>,
+}
+
+impl VaultList {
+    /// Adds a vault (or a source to one already listed); returns its index.
+    pub fn add(&mut self, url: &str, source: Source) -> usize {
+        let k = key(url);
+        if let Some(i) = self.entries.iter().position(|e| key(&e.url) == k) {
+            let e = &mut self.entries[i];
+            if !e.sources.contains(&source) {
+                e.sources.push(source);
+                e.sources.sort();
+            }
+            return i;
+        }
+        self.entries.push(VaultEntry {
+            name: vault_name(url),
+            url: url.trim_end_matches('/').to_string(),
+            sources: vec![source],
+            ..VaultEntry::default()
+        });
+        self.entries.len() - 1
+    }
+
+    pub fn add_discovered(&mut self, d: &DiscoveredVault) -> usize {
+        let i = self.add(&d.url, Source::Discovered);
+        let e = &mut self.entries[i];
+        e.name = d.name.clone();
+        e.subscription = d
+            .subscription_name
+            .clone()
+            .or_else(|| Some(d.subscription_id.clone()));
+        e.location = d.location.clone();
+        if e.tenant.is_none() {
+            e.tenant = d.tenant.clone();
+        }
+        i
+    }
+}
+
+/// Recently opened vaults (URLs only), most recent first.
+pub fn recent_file() -> Option<PathBuf> {
+    crate::paths::state_dir().map(|d| d.join("recent.json"))
+}
+
+pub fn load_recent(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|t| serde_json::from_str::<Vec<String>>(&t).ok())
+        .unwrap_or_default()
+}
+
+/// Puts `url` first in the recent list (at most 20 kept).
+pub fn record_recent(path: &Path, url: &str) -> std::io::Result<()> {
+    let mut list = load_recent(path);
+    list.retain(|u| key(u) != key(url));
+    list.insert(0, url.trim_end_matches('/').to_string());
+    list.truncate(20);
+    if let Some(dir) = path.parent() {
+        crate::paths::create_private_dir(dir)?;
+    }
+    let text = serde_json::to_vec(&list).map_err(std::io::Error::other)?;
+    crate::paths::write_private_atomic(path, &text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_urls() {
+        assert_eq!(
+            vault_url("kv-prod", Cloud::Public).as_deref(),
+            Ok("https://kv-prod.vault.azure.net")
+        );
+        assert_eq!(
+            vault_url("kv-prod", Cloud::China).as_deref(),
+            Ok("https://kv-prod.vault.azure.cn")
+        );
+        assert_eq!(
+            vault_url("https://Demo.localhost:8443/", Cloud::Public).as_deref(),
+            Ok("https://demo.localhost:8443")
+        );
+        assert!(vault_url("http://x.vault.azure.net", Cloud::Public).is_err());
+        assert!(vault_url("a", Cloud::Public).is_err());
+        assert!(vault_url("bad_name", Cloud::Public).is_err());
+        assert_eq!(vault_name("https://kv-prod.vault.azure.net"), "kv-prod");
+    }
+
+    #[test]
+    fn merging_keeps_one_entry_per_url_with_every_source() {
+        let mut l = VaultList::default();
+        l.add("https://a.vault.azure.net", Source::Flag);
+        l.add("https://A.vault.azure.net/", Source::Recent);
+        l.add("https://b.vault.azure.net", Source::Config);
+        l.add_discovered(&DiscoveredVault {
+            name: "a".into(),
+            url: "https://a.vault.azure.net/".into(),
+            subscription_id: "s".into(),
+            subscription_name: Some("Prod".into()),
+            location: Some("westeurope".into()),
+            tenant: None,
+        });
+        assert_eq!(l.entries.len(), 2);
+        assert_eq!(
+            l.entries[0].sources,
+            [Source::Flag, Source::Recent, Source::Discovered]
+        );
+        assert_eq!(l.entries[0].subscription.as_deref(), Some("Prod"));
+    }
+
+    #[test]
+    fn recent_list_is_most_recent_first_and_bounded() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("state/recent.json");
+        for i in 0..25 {
+            record_recent(&p, &format!("https://v{i}.vault.azure.net")).expect("write");
+        }
+        record_recent(&p, "https://v3.vault.azure.net").expect("write");
+        let l = load_recent(&p);
+        assert_eq!(l.len(), 20);
+        assert_eq!(l[0], "https://v3.vault.azure.net");
+        assert_eq!(l[1], "https://v24.vault.azure.net");
+    }
+}
