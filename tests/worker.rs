@@ -608,7 +608,7 @@ async fn cancelled_and_superseded_requests_send_nothing_more() {
     assert!(matches!(rs.last(), Some(Response::DeletedPage { .. })));
     // Nothing for the old or cancelled ids arrives later either.
     tokio::time::sleep(Duration::from_millis(800)).await;
-    while let Ok(env) = rx.try_recv() {
+    if let Ok(env) = rx.try_recv() {
         panic!(
             "unexpected response for {} (old {old}, cancelled {get}): {:?}",
             env.id, env.response

@@ -400,7 +400,7 @@ async fn execute(id: RequestId, request: Request, clients: Arc<Clients>, tx: Sin
     if let Request::Discover = request {
         match &clients.config.discovery {
             Some(cfg) => {
-                discovery::discover(cfg, clients.chain.clone(), |found| send(found)).await;
+                discovery::discover(cfg, clients.chain.clone(), &send).await;
             }
             None => send(Response::DiscoveryDone),
         }
