@@ -2,8 +2,12 @@
 //! carries for offline use, demos and tests.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod app;
 pub mod config;
+pub mod demo;
 pub mod emulator;
 pub mod logging;
 pub mod paths;
+pub mod tui;
+pub mod ui;
 pub mod vault;

@@ -8,17 +8,85 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
+use kvtui::app::App;
 use kvtui::emulator::{self, Emulator, KeyStore, VaultPolicy};
+use kvtui::vault::credential::{AuthConfig, AuthMode, Cloud};
+use kvtui::vault::discovery::DiscoveryConfig;
+use kvtui::vault::sources::{self, Source, VaultList};
+use kvtui::vault::{PollConfig, Worker, WorkerConfig};
+use tracing_subscriber::filter::LevelFilter;
 
 #[derive(Parser)]
 #[command(
     name = "kvtui",
     version,
-    about = "A terminal UI for Azure Key Vault secrets"
+    about = "A terminal UI for Azure Key Vault secrets",
+    args_conflicts_with_subcommands = true
 )]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
+    #[command(flatten)]
+    tui: TuiArgs,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum LogLevel {
+    Off,
+    Error,
+    Warn,
+    Info,
+    Debug,
+    Trace,
+}
+
+impl From<LogLevel> for LevelFilter {
+    fn from(l: LogLevel) -> Self {
+        match l {
+            LogLevel::Off => LevelFilter::OFF,
+            LogLevel::Error => LevelFilter::ERROR,
+            LogLevel::Warn => LevelFilter::WARN,
+            LogLevel::Info => LevelFilter::INFO,
+            LogLevel::Debug => LevelFilter::DEBUG,
+            LogLevel::Trace => LevelFilter::TRACE,
+        }
+    }
+}
+
+#[derive(Args)]
+struct TuiArgs {
+    /// Try kvtui on built-in demo vaults (a local vault inside the process; nothing is written).
+    #[arg(long)]
+    demo: bool,
+    /// A vault to list (repeatable): a name (kv-prod) or a URL (https://kv-prod.vault.azure.net).
+    #[arg(long = "vault", value_name = "NAME|URL")]
+    vaults: Vec<String>,
+    /// The credential to use; auto tries the environment, workload and managed identity, then the
+    /// Azure CLI and the Azure Developer CLI.
+    #[arg(long, value_enum, default_value_t = AuthMode::Auto)]
+    auth: AuthMode,
+    /// The Entra tenant to authenticate in.
+    #[arg(long)]
+    tenant: Option<String>,
+    /// The cloud: vault suffix, Entra authority and Resource Manager endpoint.
+    #[arg(long, value_enum, default_value_t = Cloud::Public)]
+    cloud: Cloud,
+    /// Do not look for vaults through Resource Manager.
+    #[arg(long)]
+    no_discovery: bool,
+    /// How much to write to $XDG_STATE_HOME/kvtui/kvtui.log.
+    #[arg(long, value_enum, default_value_t = LogLevel::Warn)]
+    log_level: LogLevel,
+    /// Refuse every change (create, update, delete, recover, purge).
+    #[arg(long)]
+    read_only: bool,
+    /// The local vault's CA certificate, trusted for *.localhost vaults (default: the one
+    /// `kvtui emulator` keeps in the data directory).
+    #[arg(long, value_name = "FILE")]
+    ca: Option<PathBuf>,
+    /// The configuration file (default: $XDG_CONFIG_HOME/kvtui/config.toml).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -248,6 +316,193 @@ async fn wait_for_stop() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
+async fn run_tui(args: TuiArgs) -> Result<()> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        anyhow::bail!(
+            "kvtui needs an interactive terminal (run `kvtui emulator` for the local vault alone)"
+        );
+    }
+    kvtui::vault::transport::ensure_crypto_provider();
+    // The demo writes nothing: its log (if asked for) goes to a private temporary directory.
+    let demo_dir = if args.demo {
+        let dir = std::env::temp_dir().join(format!("kvtui-demo-{}", std::process::id()));
+        kvtui::paths::create_private_dir(&dir)?;
+        Some(dir)
+    } else {
+        None
+    };
+    let result = run_tui_inner(&args, demo_dir.as_deref()).await;
+    if let Some(dir) = demo_dir {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    result
+}
+
+async fn run_tui_inner(args: &TuiArgs, demo_dir: Option<&std::path::Path>) -> Result<()> {
+    let level: LevelFilter = args.log_level.into();
+    let log_file = match demo_dir {
+        Some(d) => Some(d.join("kvtui.log")),
+        None => kvtui::paths::state_dir().map(|d| d.join("kvtui.log")),
+    };
+    if let (Some(path), true) = (&log_file, level != LevelFilter::OFF) {
+        // Logging is a help, never a blocker.
+        let _ = kvtui::logging::init(path, level);
+    }
+    let mut vaults = VaultList::default();
+    let mut startup_error = None;
+    let demo = if demo_dir.is_some() {
+        Some(kvtui::demo::start().await?)
+    } else {
+        None
+    };
+    let local_ca = match (&demo, &args.ca) {
+        (Some(emu), _) => Some(emu.ca_pem.clone()),
+        (None, Some(path)) => Some(
+            std::fs::read_to_string(path)
+                .with_context(|| format!("reading the CA {}", path.display()))?,
+        ),
+        (None, None) => kvtui::paths::data_dir()
+            .map(|d| d.join("emulator/ca.pem"))
+            .and_then(|p| std::fs::read_to_string(p).ok()),
+    };
+    let mut read_only_urls = Vec::new();
+    if let Some(emu) = &demo {
+        for (_, url) in emu.vaults() {
+            vaults.add(&url, Source::Flag);
+        }
+    } else {
+        for v in &args.vaults {
+            match sources::vault_url(v, args.cloud) {
+                Ok(url) => {
+                    vaults.add(&url, Source::Flag);
+                }
+                Err(e) => anyhow::bail!("--vault {e}"),
+            }
+        }
+        if let Ok(name) = std::env::var("KEY_VAULT_NAME") {
+            if let Ok(url) = sources::vault_url(&name, args.cloud) {
+                vaults.add(&url, Source::Env);
+            }
+        }
+        let config_path = args.config.clone().or_else(kvtui::config::default_path);
+        if let Some(path) = config_path {
+            match kvtui::config::load(&path) {
+                Ok(cfg) => {
+                    for spec in &cfg.vaults {
+                        match sources::vault_url(spec.spec(), args.cloud) {
+                            Ok(url) => {
+                                let i = vaults.add(&url, Source::Config);
+                                if let kvtui::config::VaultSpec::Detailed {
+                                    tenant,
+                                    read_only,
+                                    ..
+                                } = spec
+                                {
+                                    vaults.entries[i].tenant = tenant.clone();
+                                    vaults.entries[i].read_only = *read_only;
+                                    if *read_only {
+                                        read_only_urls.push(url);
+                                    }
+                                }
+                            }
+                            Err(e) => startup_error = Some(format!("{}: {e}", path.display())),
+                        }
+                    }
+                }
+                Err(e) => startup_error = Some(format!("{e} — starting with defaults")),
+            }
+        }
+        if let Some(recent) = sources::recent_file() {
+            for url in sources::load_recent(&recent) {
+                vaults.add(&url, Source::Recent);
+            }
+        }
+    }
+    let http = kvtui::vault::transport::http_client(None)?;
+    let local_http = kvtui::vault::transport::http_client(local_ca.as_deref())?;
+    let discovery = match (&demo, args.no_discovery) {
+        (Some(emu), _) => Some(DiscoveryConfig {
+            arm_endpoint: emu.management_endpoint(),
+            http: local_http.clone(),
+            local_token: true,
+        }),
+        (None, true) => None,
+        (None, false) => Some(DiscoveryConfig {
+            arm_endpoint: args.cloud.arm_endpoint().to_string(),
+            http: http.clone(),
+            local_token: false,
+        }),
+    };
+    let authority_host =
+        (args.cloud != Cloud::Public).then(|| args.cloud.authority_host().to_string());
+    let auth_http = match std::env::var("AZURE_AUTHORITY_HOST") {
+        Ok(h)
+            if kvtui::vault::transport::is_localhost(
+                url::Url::parse(&h)
+                    .ok()
+                    .and_then(|u| u.host_str().map(str::to_string))
+                    .unwrap_or_default()
+                    .as_str(),
+            ) =>
+        {
+            local_http.clone()
+        }
+        _ => http,
+    };
+    let (worker, responses) = Worker::spawn(WorkerConfig {
+        auth: AuthConfig {
+            mode: args.auth,
+            tenant: args.tenant.clone(),
+            authority_host,
+            http: auth_http,
+        },
+        local_ca,
+        poll: PollConfig::default(),
+        discovery,
+    });
+    let mut app = App::new(vaults);
+    app.read_only = args.read_only;
+    app.color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let mut initial = Vec::new();
+    if app.discovering.is_none() && (demo.is_some() || !args.no_discovery) {
+        initial.extend(app.discover());
+    }
+    // One vault named on the command line (or KEY_VAULT_NAME alone): open it at once.
+    let named: Vec<String> = app
+        .vaults
+        .entries
+        .iter()
+        .filter(|e| {
+            e.sources
+                .iter()
+                .any(|s| matches!(s, Source::Flag | Source::Env))
+        })
+        .map(|e| e.url.clone())
+        .collect();
+    if demo.is_none() && named.len() == 1 {
+        initial.extend(app.open_vault(&named[0]));
+    }
+    if let Some(e) = startup_error {
+        app.status = Some(kvtui::app::StatusMessage {
+            text: e,
+            error: true,
+        });
+    }
+    let options = kvtui::tui::LoopOptions {
+        recent_file: if demo.is_some() {
+            None
+        } else {
+            sources::recent_file()
+        },
+    };
+    let result = kvtui::tui::run(app, worker, responses, initial, options).await;
+    if let Some(emu) = demo {
+        emu.shutdown().await;
+    }
+    result
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -262,7 +517,8 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Emulator(args) => run_emulator(args).await,
+            Some(Command::Emulator(args)) => run_emulator(args).await,
+            None => run_tui(cli.tui).await,
         }
     });
     match result {

@@ -299,6 +299,12 @@ impl Worker {
         id
     }
 
+    /// Sends a request under an id the caller chose (ids must be unique; `send` never reuses one
+    /// below 2^32, so callers allocating their own should start there).
+    pub fn send_as(&self, id: RequestId, request: Request) {
+        let _ = self.tx.send(Command::Run(id, request));
+    }
+
     /// Stops a request; nothing more is sent for it.
     pub fn cancel(&self, id: RequestId) {
         let _ = self.tx.send(Command::Cancel(id));

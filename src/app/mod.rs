@@ -1,0 +1,1055 @@
+//! The application state and its pure update: terminal events and worker responses go in, state
+//! changes and the requests to send come out. No I/O, no awaits: every behaviour is a unit test.
+
+pub mod filter;
+
+use std::time::{Duration, Instant};
+
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use time::OffsetDateTime;
+
+use crate::vault::sources::{Source, VaultList};
+use crate::vault::worker::Phase;
+use crate::vault::{
+    DeletedProps, Envelope, Progress, Request, RequestId, Response, SecretProps, SecretValue,
+    VaultError,
+};
+use filter::Filter;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Screen {
+    Vaults,
+    Vault,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tab {
+    Secrets,
+    Deleted,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortKey {
+    Name,
+    Updated,
+    Expires,
+}
+
+impl SortKey {
+    pub fn label(self) -> &'static str {
+        match self {
+            SortKey::Name => "name",
+            SortKey::Updated => "updated",
+            SortKey::Expires => "expires",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Popup {
+    Help,
+    ConfirmDelete {
+        name: String,
+    },
+    /// Purge needs the secret's name typed out.
+    ConfirmPurge {
+        name: String,
+        typed: String,
+    },
+    ConfirmQuit,
+    OpenVault {
+        input: String,
+        error: Option<String>,
+    },
+}
+
+/// The masked value panel. The value is fetched when it opens and dropped when it closes.
+#[derive(Debug)]
+pub struct ValuePanel {
+    pub name: String,
+    pub props: Option<SecretProps>,
+    pub value: Option<SecretValue>,
+    pub revealed: bool,
+    pub scroll: u16,
+    pub request: Option<RequestId>,
+    pub error: Option<VaultError>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpKind {
+    Delete,
+    Recover,
+    Purge,
+}
+
+/// A long operation in flight, shown in the status bar with a spinner.
+#[derive(Clone, Debug)]
+pub struct Operation {
+    pub id: RequestId,
+    pub kind: OpKind,
+    pub name: String,
+    pub started: Instant,
+    pub progress: Option<Progress>,
+}
+
+impl Operation {
+    pub fn describe(&self, now: Instant) -> String {
+        let secs = now.saturating_duration_since(self.started).as_secs();
+        let verb = match self.kind {
+            OpKind::Delete => "Deleting",
+            OpKind::Recover => "Recovering",
+            OpKind::Purge => "Purging",
+        };
+        match self.progress.map(|p| p.phase) {
+            Some(Phase::WaitingForDeletion) => {
+                format!(
+                    "{verb} '{}'… waiting for the deletion to complete ({secs} s)",
+                    self.name
+                )
+            }
+            Some(Phase::WaitingForRecovery) => {
+                format!(
+                    "{verb} '{}'… waiting until it is readable ({secs} s)",
+                    self.name
+                )
+            }
+            Some(Phase::WaitingToPurge) => {
+                format!(
+                    "{verb} '{}'… waiting for the deletion to finish first ({secs} s)",
+                    self.name
+                )
+            }
+            None => format!("{verb} '{}'…", self.name),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusMessage {
+    pub text: String,
+    pub error: bool,
+}
+
+/// The open vault's data.
+#[derive(Debug, Default)]
+pub struct OpenVault {
+    pub url: String,
+    pub name: String,
+    pub secrets: Vec<SecretProps>,
+    pub secrets_loading: Option<RequestId>,
+    pub deleted: Vec<DeletedProps>,
+    pub deleted_loading: Option<RequestId>,
+    pub read_only: bool,
+}
+
+/// One visible row: an index into the underlying list and the matched character positions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Row {
+    pub index: usize,
+    pub matched: Vec<usize>,
+}
+
+/// A selectable list's cursor and scroll position.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Cursor {
+    pub selected: usize,
+    pub offset: usize,
+}
+
+impl Cursor {
+    fn clamp(&mut self, len: usize, height: usize) {
+        if len == 0 {
+            *self = Cursor::default();
+            return;
+        }
+        self.selected = self.selected.min(len - 1);
+        let h = height.max(1);
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + h {
+            self.offset = self.selected + 1 - h;
+        }
+        self.offset = self.offset.min(len.saturating_sub(h));
+    }
+
+    fn step(&mut self, delta: isize, len: usize) {
+        if len == 0 {
+            return;
+        }
+        let s = self.selected as isize + delta;
+        self.selected = s.clamp(0, len as isize - 1) as usize;
+    }
+}
+
+/// What the event loop must do after an update.
+#[derive(Debug)]
+pub enum Effect {
+    Send(RequestId, Request),
+    Cancel(RequestId),
+    RecordRecent(String),
+}
+
+pub struct App {
+    pub screen: Screen,
+    pub tab: Tab,
+    pub vaults: VaultList,
+    pub vault_cursor: Cursor,
+    pub discovering: Option<RequestId>,
+    pub vault: Option<OpenVault>,
+    pub secrets_cursor: Cursor,
+    pub deleted_cursor: Cursor,
+    pub filter_input: String,
+    pub filter_editing: bool,
+    pub sort: SortKey,
+    pub value: Option<ValuePanel>,
+    pub popup: Option<Popup>,
+    pub ops: Vec<Operation>,
+    pub status: Option<StatusMessage>,
+    pub identity: Option<String>,
+    pub read_only: bool,
+    pub quit: bool,
+    pub color: bool,
+    /// Terminal size.
+    pub size: (u16, u16),
+    /// Wall clock for relative dates, and a monotonic one for spinners and elapsed times.
+    pub now: OffsetDateTime,
+    pub instant: Instant,
+    pub tick: u64,
+    /// Derived: the visible rows of the current list (filtered and sorted).
+    pub rows: Vec<Row>,
+    rows_dirty: bool,
+    next_id: RequestId,
+}
+
+/// Rows the body of a list can show at this terminal size (title, tabs, header, filter, status, hints).
+pub fn list_height(size: (u16, u16)) -> usize {
+    size.1.saturating_sub(6) as usize
+}
+
+impl App {
+    pub fn new(vaults: VaultList) -> Self {
+        Self {
+            screen: Screen::Vaults,
+            tab: Tab::Secrets,
+            vaults,
+            vault_cursor: Cursor::default(),
+            discovering: None,
+            vault: None,
+            secrets_cursor: Cursor::default(),
+            deleted_cursor: Cursor::default(),
+            filter_input: String::new(),
+            filter_editing: false,
+            sort: SortKey::Name,
+            value: None,
+            popup: None,
+            ops: Vec::new(),
+            status: None,
+            identity: None,
+            read_only: false,
+            quit: false,
+            color: true,
+            size: (100, 30),
+            now: OffsetDateTime::UNIX_EPOCH,
+            instant: Instant::now(),
+            tick: 0,
+            rows: Vec::new(),
+            rows_dirty: true,
+            next_id: 1 << 32,
+        }
+    }
+
+    fn id(&mut self) -> RequestId {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    /// True while something animates (a spinner or an elapsed time): the event loop ticks only then.
+    pub fn needs_tick(&self) -> bool {
+        !self.ops.is_empty()
+            || self.discovering.is_some()
+            || self.value.as_ref().is_some_and(|v| v.request.is_some())
+            || self
+                .vault
+                .as_ref()
+                .is_some_and(|v| v.secrets_loading.is_some() || v.deleted_loading.is_some())
+    }
+
+    pub fn set_clock(&mut self, now: OffsetDateTime, instant: Instant) {
+        self.now = now;
+        self.instant = instant;
+    }
+
+    pub fn on_tick(&mut self) {
+        self.tick = self.tick.wrapping_add(1);
+    }
+
+    fn error(&mut self, text: impl Into<String>) {
+        self.status = Some(StatusMessage {
+            text: text.into(),
+            error: true,
+        });
+    }
+
+    fn info(&mut self, text: impl Into<String>) {
+        self.status = Some(StatusMessage {
+            text: text.into(),
+            error: false,
+        });
+    }
+
+    // ---- derived rows -------------------------------------------------------------------------
+
+    /// Recomputes the visible rows if anything they depend on changed, and keeps the cursors inside.
+    pub fn prepare(&mut self) {
+        if self.rows_dirty {
+            self.rows = self.compute_rows();
+            self.rows_dirty = false;
+        }
+        let h = list_height(self.size);
+        let len = self.rows.len();
+        match (self.screen, self.tab) {
+            (Screen::Vaults, _) => self.vault_cursor.clamp(len, h),
+            (Screen::Vault, Tab::Secrets) => self.secrets_cursor.clamp(len, h),
+            (Screen::Vault, Tab::Deleted) => self.deleted_cursor.clamp(len, h),
+        }
+    }
+
+    fn compute_rows(&self) -> Vec<Row> {
+        let f = Filter::parse(&self.filter_input);
+        let empty = std::collections::BTreeMap::new();
+        let mut scored: Vec<(i64, Row)> = Vec::new();
+        match self.screen {
+            Screen::Vaults => {
+                for (i, v) in self.vaults.entries.iter().enumerate() {
+                    if let Some((s, m)) = f.matches(&v.name, None, &empty) {
+                        scored.push((
+                            s,
+                            Row {
+                                index: i,
+                                matched: m,
+                            },
+                        ));
+                    }
+                }
+            }
+            Screen::Vault => {
+                let Some(vault) = &self.vault else {
+                    return Vec::new();
+                };
+                let props: Vec<&SecretProps> = match self.tab {
+                    Tab::Secrets => vault.secrets.iter().collect(),
+                    Tab::Deleted => vault.deleted.iter().map(|d| &d.props).collect(),
+                };
+                for (i, p) in props.iter().enumerate() {
+                    if let Some((s, m)) = f.matches(&p.name, p.content_type.as_deref(), &p.tags) {
+                        scored.push((
+                            s,
+                            Row {
+                                index: i,
+                                matched: m,
+                            },
+                        ));
+                    }
+                }
+                let key = |r: &Row| props[r.index];
+                match self.sort {
+                    SortKey::Name => scored.sort_by(|a, b| {
+                        key(&a.1)
+                            .name
+                            .to_lowercase()
+                            .cmp(&key(&b.1).name.to_lowercase())
+                    }),
+                    SortKey::Updated => {
+                        scored.sort_by_key(|r| std::cmp::Reverse(key(&r.1).updated))
+                    }
+                    SortKey::Expires => scored.sort_by(|a, b| {
+                        // Soonest first; no expiry last.
+                        match (key(&a.1).expires, key(&b.1).expires) {
+                            (Some(x), Some(y)) => x.cmp(&y),
+                            (Some(_), None) => std::cmp::Ordering::Less,
+                            (None, Some(_)) => std::cmp::Ordering::Greater,
+                            (None, None) => std::cmp::Ordering::Equal,
+                        }
+                    }),
+                }
+            }
+        }
+        if !f.fuzzy.is_empty() && self.sort == SortKey::Name {
+            // With a fuzzy pattern, the best matches come first.
+            scored.sort_by_key(|r| std::cmp::Reverse(r.0));
+        }
+        scored.into_iter().map(|(_, r)| r).collect()
+    }
+
+    fn invalidate(&mut self) {
+        self.rows_dirty = true;
+    }
+
+    /// The total count of the current list (before filtering).
+    pub fn total(&self) -> usize {
+        match (self.screen, self.tab, &self.vault) {
+            (Screen::Vaults, _, _) => self.vaults.entries.len(),
+            (Screen::Vault, Tab::Secrets, Some(v)) => v.secrets.len(),
+            (Screen::Vault, Tab::Deleted, Some(v)) => v.deleted.len(),
+            _ => 0,
+        }
+    }
+
+    fn cursor(&mut self) -> &mut Cursor {
+        match (self.screen, self.tab) {
+            (Screen::Vaults, _) => &mut self.vault_cursor,
+            (Screen::Vault, Tab::Secrets) => &mut self.secrets_cursor,
+            (Screen::Vault, Tab::Deleted) => &mut self.deleted_cursor,
+        }
+    }
+
+    pub fn current_cursor(&self) -> Cursor {
+        match (self.screen, self.tab) {
+            (Screen::Vaults, _) => self.vault_cursor,
+            (Screen::Vault, Tab::Secrets) => self.secrets_cursor,
+            (Screen::Vault, Tab::Deleted) => self.deleted_cursor,
+        }
+    }
+
+    pub fn selected_secret(&self) -> Option<&SecretProps> {
+        let v = self.vault.as_ref()?;
+        let row = self.rows.get(self.secrets_cursor.selected)?;
+        v.secrets.get(row.index)
+    }
+
+    pub fn selected_deleted(&self) -> Option<&DeletedProps> {
+        let v = self.vault.as_ref()?;
+        let row = self.rows.get(self.deleted_cursor.selected)?;
+        v.deleted.get(row.index)
+    }
+
+    /// Whether purges are refused by the vault (purge protection), from its recovery level.
+    pub fn purge_protected(level: Option<&str>) -> bool {
+        matches!(
+            level,
+            Some(
+                "Recoverable"
+                    | "CustomizedRecoverable"
+                    | "Recoverable+ProtectedSubscription"
+                    | "CustomizedRecoverable+ProtectedSubscription"
+            )
+        )
+    }
+
+    // ---- actions ------------------------------------------------------------------------------
+
+    /// Opens a vault by URL: loads its secrets and its deleted list.
+    pub fn open_vault(&mut self, url: &str) -> Vec<Effect> {
+        let mut effects = self.close_vault();
+        let name = crate::vault::sources::vault_name(url);
+        let read_only = self.read_only
+            || self
+                .vaults
+                .entries
+                .iter()
+                .any(|e| e.url.eq_ignore_ascii_case(url) && e.read_only);
+        let list = self.id();
+        let deleted = self.id();
+        self.vault = Some(OpenVault {
+            url: url.to_string(),
+            name,
+            secrets_loading: Some(list),
+            deleted_loading: Some(deleted),
+            read_only,
+            ..OpenVault::default()
+        });
+        self.screen = Screen::Vault;
+        self.tab = Tab::Secrets;
+        self.secrets_cursor = Cursor::default();
+        self.deleted_cursor = Cursor::default();
+        self.filter_input.clear();
+        self.filter_editing = false;
+        self.status = None;
+        self.invalidate();
+        effects.push(Effect::Send(
+            list,
+            Request::ListSecrets {
+                vault: url.to_string(),
+            },
+        ));
+        effects.push(Effect::Send(
+            deleted,
+            Request::ListDeleted {
+                vault: url.to_string(),
+            },
+        ));
+        effects.push(Effect::RecordRecent(url.to_string()));
+        effects
+    }
+
+    fn close_vault(&mut self) -> Vec<Effect> {
+        let mut effects = self.close_value();
+        if let Some(v) = self.vault.take() {
+            effects.extend(v.secrets_loading.map(Effect::Cancel));
+            effects.extend(v.deleted_loading.map(Effect::Cancel));
+        }
+        effects
+    }
+
+    fn close_value(&mut self) -> Vec<Effect> {
+        // Dropping the panel drops (and zeroizes) the value.
+        match self.value.take() {
+            Some(ValuePanel {
+                request: Some(id), ..
+            }) => vec![Effect::Cancel(id)],
+            _ => Vec::new(),
+        }
+    }
+
+    fn refresh(&mut self) -> Vec<Effect> {
+        match (self.screen, self.vault.as_ref().map(|v| v.url.clone())) {
+            (Screen::Vault, Some(url)) => {
+                let list = self.id();
+                let deleted = self.id();
+                if let Some(v) = self.vault.as_mut() {
+                    v.secrets.clear();
+                    v.deleted.clear();
+                    v.secrets_loading = Some(list);
+                    v.deleted_loading = Some(deleted);
+                }
+                self.invalidate();
+                vec![
+                    Effect::Send(list, Request::ListSecrets { vault: url.clone() }),
+                    Effect::Send(deleted, Request::ListDeleted { vault: url }),
+                ]
+            }
+            _ => self.discover(),
+        }
+    }
+
+    pub fn discover(&mut self) -> Vec<Effect> {
+        let id = self.id();
+        self.discovering = Some(id);
+        vec![Effect::Send(id, Request::Discover)]
+    }
+
+    fn open_value(&mut self) -> Vec<Effect> {
+        let (Some(p), Some(url)) = (
+            self.selected_secret().cloned(),
+            self.vault.as_ref().map(|v| v.url.clone()),
+        ) else {
+            return Vec::new();
+        };
+        let id = self.id();
+        self.value = Some(ValuePanel {
+            name: p.name.clone(),
+            props: Some(p.clone()),
+            value: None,
+            revealed: false,
+            scroll: 0,
+            request: Some(id),
+            error: None,
+        });
+        vec![Effect::Send(
+            id,
+            Request::GetSecret {
+                vault: url,
+                name: p.name,
+                version: None,
+            },
+        )]
+    }
+
+    fn refuse_read_only(&mut self, what: &str) -> bool {
+        if self.vault.as_ref().is_some_and(|v| v.read_only) {
+            self.error(format!("read-only: {what} is not allowed (started with --read-only or read_only in the config)"));
+            true
+        } else {
+            false
+        }
+    }
+
+    fn start_op(&mut self, kind: OpKind, name: String) -> Vec<Effect> {
+        let Some(url) = self.vault.as_ref().map(|v| v.url.clone()) else {
+            return Vec::new();
+        };
+        let id = self.id();
+        let request = match kind {
+            OpKind::Delete => Request::Delete {
+                vault: url,
+                name: name.clone(),
+            },
+            OpKind::Recover => Request::Recover {
+                vault: url,
+                name: name.clone(),
+            },
+            OpKind::Purge => Request::Purge {
+                vault: url,
+                name: name.clone(),
+            },
+        };
+        self.ops.push(Operation {
+            id,
+            kind,
+            name,
+            started: self.instant,
+            progress: None,
+        });
+        vec![Effect::Send(id, request)]
+    }
+
+    /// Handles a terminal event.
+    pub fn on_event(&mut self, event: &Event) -> Vec<Effect> {
+        match event {
+            Event::Key(k) if k.kind != KeyEventKind::Release => self.on_key(*k),
+            Event::Paste(text) => {
+                self.on_paste(text);
+                Vec::new()
+            }
+            Event::Resize(w, h) => {
+                self.size = (*w, *h);
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn on_paste(&mut self, text: &str) {
+        let line: String = text.lines().next().unwrap_or_default().to_string();
+        match &mut self.popup {
+            Some(Popup::OpenVault { input, .. }) => input.push_str(line.trim()),
+            Some(Popup::ConfirmPurge { typed, .. }) => typed.push_str(line.trim()),
+            _ if self.filter_editing => {
+                self.filter_input.push_str(&line);
+                self.invalidate();
+            }
+            _ => {}
+        }
+    }
+
+    fn on_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        if k.modifiers.contains(KeyModifiers::CONTROL) && k.code == KeyCode::Char('c') {
+            self.quit = true;
+            return self.close_vault();
+        }
+        if self.popup.is_some() {
+            return self.on_popup_key(k);
+        }
+        if self.filter_editing {
+            match k.code {
+                KeyCode::Esc => {
+                    self.filter_editing = false;
+                    self.filter_input.clear();
+                }
+                KeyCode::Enter | KeyCode::Down | KeyCode::Up => {
+                    self.filter_editing = false;
+                    if k.code != KeyCode::Enter {
+                        return self.on_key(k);
+                    }
+                }
+                KeyCode::Backspace => {
+                    self.filter_input.pop();
+                }
+                KeyCode::Char(c) => self.filter_input.push(c),
+                _ => return Vec::new(),
+            }
+            *self.cursor() = Cursor::default();
+            self.invalidate();
+            return Vec::new();
+        }
+        if self.value.is_some() {
+            return self.on_value_key(k);
+        }
+        let len = self.rows.len();
+        let page = list_height(self.size).max(1) as isize;
+        match k.code {
+            KeyCode::Up | KeyCode::Char('k') => self.cursor().step(-1, len),
+            KeyCode::Down | KeyCode::Char('j') => self.cursor().step(1, len),
+            KeyCode::PageUp => self.cursor().step(-page, len),
+            KeyCode::PageDown => self.cursor().step(page, len),
+            KeyCode::Home | KeyCode::Char('g') => self.cursor().selected = 0,
+            KeyCode::End | KeyCode::Char('G') => self.cursor().selected = len.saturating_sub(1),
+            KeyCode::Char('/') => self.filter_editing = true,
+            KeyCode::Char('?') => self.popup = Some(Popup::Help),
+            KeyCode::Char('R') => return self.refresh(),
+            KeyCode::Char('q') => {
+                if self.ops.is_empty() {
+                    self.quit = true;
+                    return self.close_vault();
+                }
+                self.popup = Some(Popup::ConfirmQuit);
+            }
+            KeyCode::Esc => {
+                if !self.filter_input.is_empty() {
+                    self.filter_input.clear();
+                    self.invalidate();
+                } else if self.status.as_ref().is_some_and(|s| s.error) {
+                    self.status = None;
+                } else if self.screen == Screen::Vault {
+                    let effects = self.close_vault();
+                    self.screen = Screen::Vaults;
+                    self.invalidate();
+                    return effects;
+                }
+            }
+            _ => return self.on_screen_key(k),
+        }
+        Vec::new()
+    }
+
+    fn on_screen_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        match (self.screen, self.tab, k.code) {
+            (Screen::Vaults, _, KeyCode::Enter) => {
+                let url = self
+                    .rows
+                    .get(self.vault_cursor.selected)
+                    .and_then(|r| self.vaults.entries.get(r.index))
+                    .map(|e| e.url.clone());
+                match url {
+                    Some(u) => return self.open_vault(&u),
+                    None => self.info("no vault here yet: press o to open one by URL"),
+                }
+            }
+            (Screen::Vaults, _, KeyCode::Char('o')) => {
+                self.popup = Some(Popup::OpenVault {
+                    input: String::new(),
+                    error: None,
+                })
+            }
+            (Screen::Vault, _, KeyCode::Tab | KeyCode::BackTab) => {
+                self.tab = if self.tab == Tab::Secrets {
+                    Tab::Deleted
+                } else {
+                    Tab::Secrets
+                };
+                self.invalidate();
+            }
+            (Screen::Vault, _, KeyCode::Char('s')) => {
+                self.sort = match self.sort {
+                    SortKey::Name => SortKey::Updated,
+                    SortKey::Updated => SortKey::Expires,
+                    SortKey::Expires => SortKey::Name,
+                };
+                self.invalidate();
+                self.info(format!("sorted by {}", self.sort.label()));
+            }
+            (Screen::Vault, Tab::Secrets, KeyCode::Enter) => return self.open_value(),
+            (Screen::Vault, Tab::Secrets, KeyCode::Char('d')) => {
+                if self.refuse_read_only("delete") {
+                    return Vec::new();
+                }
+                if let Some(p) = self.selected_secret() {
+                    if p.managed {
+                        let name = p.name.clone();
+                        self.error(format!("'{name}' is certificate-backed (managed): delete the certificate instead"));
+                    } else {
+                        self.popup = Some(Popup::ConfirmDelete {
+                            name: p.name.clone(),
+                        });
+                    }
+                }
+            }
+            (Screen::Vault, Tab::Deleted, KeyCode::Char('r')) => {
+                if self.refuse_read_only("recover") {
+                    return Vec::new();
+                }
+                if let Some(name) = self.selected_deleted().map(|d| d.props.name.clone()) {
+                    return self.start_op(OpKind::Recover, name);
+                }
+            }
+            (Screen::Vault, Tab::Deleted, KeyCode::Char('P')) => {
+                if self.refuse_read_only("purge") {
+                    return Vec::new();
+                }
+                if let Some(d) = self.selected_deleted() {
+                    let name = d.props.name.clone();
+                    if Self::purge_protected(d.props.recovery_level.as_deref()) {
+                        self.error(format!(
+                            "purge refused: '{name}' is in a vault with purge protection ({}); it will be purged automatically when its retention ends",
+                            d.props.recovery_level.clone().unwrap_or_default()
+                        ));
+                    } else {
+                        self.popup = Some(Popup::ConfirmPurge {
+                            name,
+                            typed: String::new(),
+                        });
+                    }
+                }
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn on_value_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        let Some(panel) = self.value.as_mut() else {
+            return Vec::new();
+        };
+        match k.code {
+            KeyCode::Esc | KeyCode::Char('q') => return self.close_value(),
+            KeyCode::Char(' ') => panel.revealed = !panel.revealed,
+            KeyCode::Down | KeyCode::Char('j') => panel.scroll = panel.scroll.saturating_add(1),
+            KeyCode::Up | KeyCode::Char('k') => panel.scroll = panel.scroll.saturating_sub(1),
+            KeyCode::PageDown => panel.scroll = panel.scroll.saturating_add(10),
+            KeyCode::PageUp => panel.scroll = panel.scroll.saturating_sub(10),
+            KeyCode::Char('g') | KeyCode::Home => panel.scroll = 0,
+            KeyCode::Char('?') => self.popup = Some(Popup::Help),
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn on_popup_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        let Some(popup) = self.popup.take() else {
+            return Vec::new();
+        };
+        match popup {
+            Popup::Help => {}
+            Popup::ConfirmQuit => {
+                if matches!(k.code, KeyCode::Char('y') | KeyCode::Char('Y')) {
+                    self.quit = true;
+                    return self.close_vault();
+                }
+            }
+            Popup::ConfirmDelete { name } => match k.code {
+                KeyCode::Char('y') | KeyCode::Char('Y') => {
+                    return self.start_op(OpKind::Delete, name)
+                }
+                KeyCode::Esc | KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Char('q') => {}
+                _ => self.popup = Some(Popup::ConfirmDelete { name }),
+            },
+            Popup::ConfirmPurge { name, mut typed } => match k.code {
+                KeyCode::Esc => {}
+                KeyCode::Enter if typed == name => return self.start_op(OpKind::Purge, name),
+                KeyCode::Enter => self.popup = Some(Popup::ConfirmPurge { name, typed }),
+                KeyCode::Backspace => {
+                    typed.pop();
+                    self.popup = Some(Popup::ConfirmPurge { name, typed });
+                }
+                KeyCode::Char(c) => {
+                    typed.push(c);
+                    self.popup = Some(Popup::ConfirmPurge { name, typed });
+                }
+                _ => self.popup = Some(Popup::ConfirmPurge { name, typed }),
+            },
+            Popup::OpenVault { mut input, .. } => match k.code {
+                KeyCode::Esc => {}
+                KeyCode::Enter => match crate::vault::sources::vault_url(
+                    &input,
+                    crate::vault::credential::Cloud::Public,
+                ) {
+                    Ok(url) => {
+                        self.vaults.add(&url, Source::Flag);
+                        self.invalidate();
+                        return self.open_vault(&url);
+                    }
+                    Err(e) => {
+                        self.popup = Some(Popup::OpenVault {
+                            input,
+                            error: Some(e),
+                        })
+                    }
+                },
+                KeyCode::Backspace => {
+                    input.pop();
+                    self.popup = Some(Popup::OpenVault { input, error: None });
+                }
+                KeyCode::Char(c) => {
+                    input.push(c);
+                    self.popup = Some(Popup::OpenVault { input, error: None });
+                }
+                _ => self.popup = Some(Popup::OpenVault { input, error: None }),
+            },
+        }
+        Vec::new()
+    }
+
+    // ---- worker responses ---------------------------------------------------------------------
+
+    pub fn on_response(&mut self, env: Envelope) -> Vec<Effect> {
+        let Envelope { id, response } = env;
+        if self.discovering == Some(id) {
+            match response {
+                Response::VaultFound(v) => {
+                    self.vaults.add_discovered(&v);
+                    if self.screen == Screen::Vaults {
+                        self.invalidate();
+                    }
+                }
+                Response::DiscoveryWarning(w) => self.error(w),
+                Response::DiscoveryDone => self.discovering = None,
+                Response::Failed(e) => {
+                    self.discovering = None;
+                    self.error(format!("discovery: {}", e.summary()));
+                }
+                _ => {}
+            }
+            return Vec::new();
+        }
+        if let Some(i) = self.ops.iter().position(|o| o.id == id) {
+            return self.on_op_response(i, response);
+        }
+        if self.value.as_ref().and_then(|v| v.request) == Some(id) {
+            if let Some(panel) = self.value.as_mut() {
+                panel.request = None;
+                match response {
+                    Response::Value { props, value } => {
+                        panel.props = Some(props);
+                        panel.value = Some(value);
+                    }
+                    Response::Failed(e) => panel.error = Some(e),
+                    _ => {}
+                }
+            }
+            return Vec::new();
+        }
+        let Some(vault) = self.vault.as_mut() else {
+            return Vec::new();
+        };
+        if vault.secrets_loading == Some(id) {
+            match response {
+                Response::SecretsPage { items, done } => {
+                    vault.secrets.extend(items);
+                    if done {
+                        vault.secrets_loading = None;
+                    }
+                }
+                Response::Failed(e) => {
+                    vault.secrets_loading = None;
+                    self.error(format!(
+                        "listing secrets: {} — press R to retry",
+                        e.summary()
+                    ));
+                }
+                _ => {}
+            }
+            if self.tab == Tab::Secrets {
+                self.invalidate();
+            }
+        } else if vault.deleted_loading == Some(id) {
+            match response {
+                Response::DeletedPage { items, done } => {
+                    vault.deleted.extend(items);
+                    if done {
+                        vault.deleted_loading = None;
+                    }
+                }
+                Response::Failed(e) => {
+                    vault.deleted_loading = None;
+                    // Vaults without soft delete, or without list permission on deleted secrets.
+                    self.error(format!("listing deleted secrets: {}", e.summary()));
+                }
+                _ => {}
+            }
+            if self.tab == Tab::Deleted {
+                self.invalidate();
+            }
+        }
+        Vec::new()
+    }
+
+    fn on_op_response(&mut self, i: usize, response: Response) -> Vec<Effect> {
+        if let Response::Progress(p) = response {
+            self.ops[i].progress = Some(p);
+            return Vec::new();
+        }
+        let op = self.ops.remove(i);
+        let secs = self.instant.saturating_duration_since(op.started).as_secs();
+        match response {
+            Response::Deleted(d) => {
+                if let Some(v) = self.vault.as_mut() {
+                    v.secrets.retain(|s| !s.name.eq_ignore_ascii_case(&op.name));
+                    if d.recovery_id.is_some() {
+                        v.deleted
+                            .retain(|x| !x.props.name.eq_ignore_ascii_case(&op.name));
+                        v.deleted.push(d);
+                        v.deleted.sort_by_key(|x| x.props.name.to_lowercase());
+                    }
+                }
+                self.info(format!(
+                    "Deleted '{}' ({secs} s); it is in the Deleted tab until purged",
+                    op.name
+                ));
+            }
+            Response::Saved(p) => {
+                if let Some(v) = self.vault.as_mut() {
+                    let restored = v
+                        .deleted
+                        .iter()
+                        .find(|x| x.props.name.eq_ignore_ascii_case(&op.name))
+                        .map(|x| x.props.clone());
+                    v.deleted
+                        .retain(|x| !x.props.name.eq_ignore_ascii_case(&op.name));
+                    v.secrets.retain(|s| !s.name.eq_ignore_ascii_case(&op.name));
+                    let mut item = restored.unwrap_or(p);
+                    item.id = item
+                        .id
+                        .rsplit_once('/')
+                        .map(|(base, _)| base.to_string())
+                        .unwrap_or(item.id);
+                    v.secrets.push(item);
+                    v.secrets.sort_by_key(|x| x.name.to_lowercase());
+                }
+                self.info(format!("Recovered '{}' ({secs} s)", op.name));
+            }
+            Response::Purged { name } => {
+                if let Some(v) = self.vault.as_mut() {
+                    v.deleted
+                        .retain(|x| !x.props.name.eq_ignore_ascii_case(&name));
+                }
+                self.info(format!("Purged '{name}' for good"));
+            }
+            Response::Failed(e) => {
+                let verb = match op.kind {
+                    OpKind::Delete => "delete",
+                    OpKind::Recover => "recover",
+                    OpKind::Purge => "purge",
+                };
+                self.error(format!("{verb} '{}': {}", op.name, e.summary()));
+            }
+            _ => {}
+        }
+        self.invalidate();
+        Vec::new()
+    }
+}
+
+/// "3d ago", "in 12d", for dates relative to now.
+pub fn relative(t: OffsetDateTime, now: OffsetDateTime) -> String {
+    let d = t - now;
+    let secs = d.whole_seconds();
+    let (n, unit) = match secs.unsigned_abs() {
+        s if s < 60 => (s, "s"),
+        s if s < 3600 => (s / 60, "m"),
+        s if s < 86_400 => (s / 3600, "h"),
+        s if s < 86_400 * 365 => (s / 86_400, "d"),
+        s => (s / (86_400 * 365), "y"),
+    };
+    if secs < 0 {
+        format!("{n}{unit} ago")
+    } else {
+        format!("in {n}{unit}")
+    }
+}
+
+/// Urgency of an expiry date: expired, within 30 days, or fine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expiry {
+    Expired,
+    Soon,
+    Fine,
+}
+
+pub fn expiry(exp: Option<OffsetDateTime>, now: OffsetDateTime) -> Option<Expiry> {
+    let e = exp?;
+    Some(if e <= now {
+        Expiry::Expired
+    } else if e - now < time::Duration::days(30) {
+        Expiry::Soon
+    } else {
+        Expiry::Fine
+    })
+}
+
+/// How long ago a monotonic instant was, in whole seconds.
+pub fn since(start: Instant, now: Instant) -> Duration {
+    now.saturating_duration_since(start)
+}
+
+#[cfg(test)]
+mod tests;
