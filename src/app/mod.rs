@@ -381,7 +381,8 @@ impl App {
         scored.into_iter().map(|(_, r)| r).collect()
     }
 
-    fn invalidate(&mut self) {
+    /// Marks the visible rows for recomputation (after changing the data, filter or tab directly).
+    pub fn invalidate(&mut self) {
         self.rows_dirty = true;
     }
 

@@ -1,1 +1,552 @@
+//! `App::update` and `App::on_response`: every action and worker response, no terminal, no network.
 
+use super::*;
+use crate::vault::sources::Source;
+use crate::vault::worker::{Phase, Progress};
+use crossterm::event::{KeyEventState, MouseEvent};
+
+fn key(c: KeyCode) -> Event {
+    Event::Key(KeyEvent {
+        code: c,
+        modifiers: KeyModifiers::NONE,
+        kind: KeyEventKind::Press,
+        state: KeyEventState::NONE,
+    })
+}
+
+fn ch(c: char) -> Event {
+    key(KeyCode::Char(c))
+}
+
+fn props(name: &str) -> SecretProps {
+    SecretProps {
+        name: name.into(),
+        id: format!("https://v.localhost/secrets/{name}"),
+        enabled: true,
+        recovery_level: Some("Recoverable+Purgeable".into()),
+        ..SecretProps::default()
+    }
+}
+
+fn deleted(name: &str, level: &str) -> DeletedProps {
+    let mut p = props(name);
+    p.recovery_level = Some(level.into());
+    DeletedProps {
+        props: p,
+        recovery_id: Some(format!("https://v.localhost/deletedsecrets/{name}")),
+        ..DeletedProps::default()
+    }
+}
+
+fn sent(effects: &[Effect]) -> Vec<(RequestId, Request)> {
+    effects
+        .iter()
+        .filter_map(|e| {
+            if let Effect::Send(id, r) = e {
+                Some((*id, r.clone()))
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+/// An app with vault "v" open and loaded with `names` and `deleted_names`.
+fn loaded(names: &[&str], deleted_names: &[&str]) -> App {
+    let mut list = VaultList::default();
+    list.add("https://v.localhost:1", Source::Flag);
+    let mut app = App::new(list);
+    app.size = (100, 30);
+    let effects = app.open_vault("https://v.localhost:1");
+    let ids = sent(&effects);
+    assert!(matches!(ids[0].1, Request::ListSecrets { .. }));
+    assert!(matches!(ids[1].1, Request::ListDeleted { .. }));
+    app.on_response(Envelope {
+        id: ids[0].0,
+        response: Response::SecretsPage {
+            items: names.iter().map(|n| props(n)).collect(),
+            done: true,
+        },
+    });
+    app.on_response(Envelope {
+        id: ids[1].0,
+        response: Response::DeletedPage {
+            items: deleted_names
+                .iter()
+                .map(|n| deleted(n, "Recoverable+Purgeable"))
+                .collect(),
+            done: true,
+        },
+    });
+    app.prepare();
+    app
+}
+
+fn press(app: &mut App, events: &[Event]) -> Vec<Effect> {
+    let mut out = Vec::new();
+    for e in events {
+        out.extend(app.on_event(e));
+        app.prepare();
+    }
+    out
+}
+
+#[test]
+fn opening_a_vault_lists_secrets_and_deleted_and_records_it_as_recent() {
+    let mut list = VaultList::default();
+    list.add("https://v.localhost:1", Source::Flag);
+    let mut app = App::new(list);
+    app.prepare();
+    let effects = press(&mut app, &[key(KeyCode::Enter)]);
+    assert_eq!(app.screen, Screen::Vault);
+    assert_eq!(sent(&effects).len(), 2);
+    assert!(effects
+        .iter()
+        .any(|e| matches!(e, Effect::RecordRecent(u) if u == "https://v.localhost:1")));
+    assert!(app.needs_tick(), "loading animates");
+}
+
+#[test]
+fn pages_stream_in_and_loading_ends_with_the_last() {
+    let mut list = VaultList::default();
+    list.add("https://v.localhost:1", Source::Flag);
+    let mut app = App::new(list);
+    let ids = sent(&app.open_vault("https://v.localhost:1"));
+    app.on_response(Envelope {
+        id: ids[0].0,
+        response: Response::SecretsPage {
+            items: vec![props("a"), props("b")],
+            done: false,
+        },
+    });
+    app.prepare();
+    assert_eq!(app.rows.len(), 2);
+    assert!(app
+        .vault
+        .as_ref()
+        .is_some_and(|v| v.secrets_loading.is_some()));
+    app.on_response(Envelope {
+        id: ids[0].0,
+        response: Response::SecretsPage {
+            items: vec![props("c")],
+            done: true,
+        },
+    });
+    app.prepare();
+    assert_eq!(app.rows.len(), 3);
+    assert!(app
+        .vault
+        .as_ref()
+        .is_some_and(|v| v.secrets_loading.is_none()));
+    // A response for a request nobody waits for changes nothing.
+    app.on_response(Envelope {
+        id: 999,
+        response: Response::SecretsPage {
+            items: vec![props("zzz")],
+            done: true,
+        },
+    });
+    app.prepare();
+    assert_eq!(app.rows.len(), 3);
+}
+
+#[test]
+fn navigation_moves_and_clamps() {
+    let names: Vec<String> = (0..100).map(|i| format!("s{i:03}")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut app = loaded(&refs, &[]);
+    press(&mut app, &[ch('j'), key(KeyCode::Down)]);
+    assert_eq!(app.secrets_cursor.selected, 2);
+    press(&mut app, &[ch('k')]);
+    assert_eq!(app.secrets_cursor.selected, 1);
+    press(&mut app, &[ch('G')]);
+    assert_eq!(app.secrets_cursor.selected, 99);
+    assert_eq!(app.secrets_cursor.offset, 100 - list_height(app.size));
+    press(&mut app, &[ch('g')]);
+    assert_eq!(
+        (app.secrets_cursor.selected, app.secrets_cursor.offset),
+        (0, 0)
+    );
+    press(&mut app, &[key(KeyCode::PageDown)]);
+    assert_eq!(app.secrets_cursor.selected, list_height(app.size));
+    press(&mut app, &vec![key(KeyCode::Up); 200]);
+    assert_eq!(app.secrets_cursor.selected, 0);
+}
+
+#[test]
+fn filter_narrows_ranks_and_clears_with_escape() {
+    let mut app = loaded(&["api-key", "db-password", "db-connection", "cache"], &[]);
+    press(&mut app, &[ch('/'), ch('d'), ch('b'), ch('p')]);
+    assert!(app.filter_editing);
+    let names: Vec<&str> = app
+        .rows
+        .iter()
+        .map(|r| {
+            app.vault
+                .as_ref()
+                .map(|v| v.secrets[r.index].name.as_str())
+                .unwrap_or("")
+        })
+        .collect();
+    assert_eq!(names, ["db-password"]);
+    assert_eq!(app.rows[0].matched, [0, 1, 3]);
+    press(&mut app, &[key(KeyCode::Backspace)]);
+    assert_eq!(app.rows.len(), 2);
+    press(&mut app, &[key(KeyCode::Enter)]);
+    assert!(!app.filter_editing);
+    assert_eq!(app.filter_input, "db");
+    assert_eq!(app.rows.len(), 2, "Enter keeps the filter");
+    press(&mut app, &[key(KeyCode::Esc)]);
+    assert_eq!(app.rows.len(), 4, "Esc clears it");
+    assert_eq!(app.screen, Screen::Vault, "and does not leave the vault");
+}
+
+#[test]
+fn sort_cycles_name_updated_expires() {
+    let mut app = loaded(&["b", "a", "c"], &[]);
+    if let Some(v) = app.vault.as_mut() {
+        v.secrets[0].updated = Some(OffsetDateTime::UNIX_EPOCH + time::Duration::days(3));
+        v.secrets[1].updated = Some(OffsetDateTime::UNIX_EPOCH + time::Duration::days(1));
+        v.secrets[2].updated = Some(OffsetDateTime::UNIX_EPOCH + time::Duration::days(2));
+        v.secrets[2].expires = Some(OffsetDateTime::UNIX_EPOCH);
+    }
+    let order = |app: &App| -> Vec<String> {
+        app.rows
+            .iter()
+            .filter_map(|r| app.vault.as_ref().map(|v| v.secrets[r.index].name.clone()))
+            .collect()
+    };
+    app.invalidate();
+    app.prepare();
+    assert_eq!(order(&app), ["a", "b", "c"]);
+    press(&mut app, &[ch('s')]);
+    assert_eq!(app.sort, SortKey::Updated);
+    assert_eq!(order(&app), ["b", "c", "a"], "most recently updated first");
+    press(&mut app, &[ch('s')]);
+    assert_eq!(order(&app)[0], "c", "soonest expiry first, none last");
+    press(&mut app, &[ch('s')]);
+    assert_eq!(app.sort, SortKey::Name);
+}
+
+#[test]
+fn the_value_is_fetched_on_open_masked_revealed_and_dropped_on_close() {
+    let mut app = loaded(&["db-password"], &[]);
+    let effects = press(&mut app, &[key(KeyCode::Enter)]);
+    let (id, req) = sent(&effects).remove(0);
+    assert!(
+        matches!(req, Request::GetSecret { ref name, version: None, .. } if name == "db-password")
+    );
+    assert!(app
+        .value
+        .as_ref()
+        .is_some_and(|v| v.request == Some(id) && !v.revealed));
+    app.on_response(Envelope {
+        id,
+        response: Response::Value {
+            props: props("db-password"),
+            value: SecretValue::new("hunter2".into()),
+        },
+    });
+    assert!(app
+        .value
+        .as_ref()
+        .is_some_and(|v| v.value.is_some() && !v.revealed));
+    press(&mut app, &[ch(' ')]);
+    assert!(app.value.as_ref().is_some_and(|v| v.revealed));
+    press(&mut app, &[ch(' ')]);
+    assert!(app.value.as_ref().is_some_and(|v| !v.revealed));
+    press(&mut app, &[key(KeyCode::Esc)]);
+    assert!(app.value.is_none(), "closing drops the value");
+    // Closing while the fetch is in flight cancels it.
+    let effects = press(&mut app, &[key(KeyCode::Enter)]);
+    let (id, _) = sent(&effects).remove(0);
+    let effects = press(&mut app, &[key(KeyCode::Esc)]);
+    assert!(effects
+        .iter()
+        .any(|e| matches!(e, Effect::Cancel(c) if *c == id)));
+}
+
+#[test]
+fn a_failed_fetch_shows_the_error_in_the_panel() {
+    let mut app = loaded(&["off"], &[]);
+    let (id, _) = sent(&press(&mut app, &[key(KeyCode::Enter)])).remove(0);
+    let e = VaultError {
+        kind: crate::vault::ErrorKind::Disabled,
+        status: Some(403),
+        code: Some("SecretDisabled".into()),
+        message: "Operation get is not allowed on a disabled secret.".into(),
+    };
+    app.on_response(Envelope {
+        id,
+        response: Response::Failed(e),
+    });
+    assert!(app
+        .value
+        .as_ref()
+        .is_some_and(|v| v.error.as_ref().is_some_and(|e| e.status == Some(403))));
+}
+
+#[test]
+fn delete_asks_first_then_shows_progress_then_moves_the_row() {
+    let mut app = loaded(&["db-password", "other"], &[]);
+    assert!(
+        sent(&press(&mut app, &[ch('d')])).is_empty(),
+        "nothing before confirmation"
+    );
+    assert_eq!(
+        app.popup,
+        Some(Popup::ConfirmDelete {
+            name: "db-password".into()
+        })
+    );
+    assert!(sent(&press(&mut app, &[ch('n')])).is_empty());
+    assert_eq!(app.popup, None);
+    press(&mut app, &[ch('d')]);
+    let effects = press(&mut app, &[ch('y')]);
+    let (id, req) = sent(&effects).remove(0);
+    assert!(matches!(req, Request::Delete { ref name, .. } if name == "db-password"));
+    assert_eq!(app.ops.len(), 1);
+    app.instant += Duration::from_secs(3);
+    app.on_response(Envelope {
+        id,
+        response: Response::Progress(Progress {
+            elapsed: Duration::from_secs(3),
+            attempts: 4,
+            phase: Phase::WaitingForDeletion,
+        }),
+    });
+    assert_eq!(
+        app.ops[0].describe(app.instant),
+        "Deleting 'db-password'… waiting for the deletion to complete (3 s)"
+    );
+    app.on_response(Envelope {
+        id,
+        response: Response::Deleted(deleted("db-password", "Recoverable+Purgeable")),
+    });
+    app.prepare();
+    assert!(app.ops.is_empty());
+    let v = app.vault.as_ref().expect("vault");
+    assert_eq!(v.secrets.len(), 1);
+    assert_eq!(v.deleted.len(), 1);
+    assert!(app
+        .status
+        .as_ref()
+        .is_some_and(|s| !s.error && s.text.starts_with("Deleted 'db-password'")));
+}
+
+#[test]
+fn recover_and_purge_from_the_deleted_tab() {
+    let mut app = loaded(&["a"], &["gone", "old"]);
+    press(&mut app, &[key(KeyCode::Tab)]);
+    assert_eq!(app.tab, Tab::Deleted);
+    assert_eq!(app.rows.len(), 2);
+    let (id, req) = sent(&press(&mut app, &[ch('r')])).remove(0);
+    assert!(matches!(req, Request::Recover { ref name, .. } if name == "gone"));
+    app.on_response(Envelope {
+        id,
+        response: Response::Saved(props("gone")),
+    });
+    app.prepare();
+    let v = app.vault.as_ref().expect("vault");
+    assert!(
+        v.secrets.iter().any(|s| s.name == "gone"),
+        "back in the secret list"
+    );
+    assert_eq!(v.deleted.len(), 1);
+
+    // Purge: the name must be typed exactly.
+    press(&mut app, &[ch('P')]);
+    assert!(matches!(app.popup, Some(Popup::ConfirmPurge { .. })));
+    assert!(
+        sent(&press(&mut app, &[ch('o'), ch('l'), key(KeyCode::Enter)])).is_empty(),
+        "no match, no purge"
+    );
+    assert!(matches!(&app.popup, Some(Popup::ConfirmPurge { typed, .. }) if typed == "ol"));
+    let (id, req) = sent(&press(&mut app, &[ch('d'), key(KeyCode::Enter)])).remove(0);
+    assert!(matches!(req, Request::Purge { ref name, .. } if name == "old"));
+    app.on_response(Envelope {
+        id,
+        response: Response::Purged { name: "old".into() },
+    });
+    app.prepare();
+    assert!(app.vault.as_ref().is_some_and(|v| v.deleted.is_empty()));
+}
+
+#[test]
+fn purge_is_refused_in_a_purge_protected_vault() {
+    let mut app = loaded(&[], &[]);
+    if let Some(v) = app.vault.as_mut() {
+        v.deleted.push(deleted("keep", "CustomizedRecoverable"));
+    }
+    press(&mut app, &[key(KeyCode::Tab)]);
+    app.invalidate();
+    app.prepare();
+    assert!(sent(&press(&mut app, &[ch('P')])).is_empty());
+    assert_eq!(app.popup, None);
+    assert!(app
+        .status
+        .as_ref()
+        .is_some_and(|s| s.error && s.text.contains("purge protection")));
+}
+
+#[test]
+fn errors_of_operations_land_in_the_status_bar_and_escape_dismisses() {
+    let mut app = loaded(&["x"], &[]);
+    press(&mut app, &[ch('d')]);
+    let (id, _) = sent(&press(&mut app, &[ch('y')])).remove(0);
+    let e = VaultError {
+        kind: crate::vault::ErrorKind::Forbidden,
+        status: Some(403),
+        code: Some("ForbiddenByRbac".into()),
+        message: "caller lacks secrets/delete on kv-prod".into(),
+    };
+    app.on_response(Envelope {
+        id,
+        response: Response::Failed(e),
+    });
+    let s = app.status.clone().expect("status");
+    assert!(s.error);
+    assert_eq!(
+        s.text,
+        "delete 'x': 403 Forbidden (ForbiddenByRbac): caller lacks secrets/delete on kv-prod"
+    );
+    press(&mut app, &[key(KeyCode::Esc)]);
+    assert_eq!(app.status, None);
+    assert_eq!(app.screen, Screen::Vault);
+}
+
+#[test]
+fn read_only_refuses_mutations_with_the_reason() {
+    let mut app = loaded(&["x"], &["y"]);
+    if let Some(v) = app.vault.as_mut() {
+        v.read_only = true;
+    }
+    for (tab, k) in [(false, 'd'), (true, 'r'), (true, 'P')] {
+        if tab && app.tab == Tab::Secrets {
+            press(&mut app, &[key(KeyCode::Tab)]);
+        }
+        assert!(sent(&press(&mut app, &[ch(k)])).is_empty());
+        assert!(app.popup.is_none());
+        assert!(app
+            .status
+            .as_ref()
+            .is_some_and(|s| s.error && s.text.starts_with("read-only")));
+    }
+}
+
+#[test]
+fn quit_asks_while_an_operation_is_in_flight_and_ctrl_c_always_quits() {
+    let mut app = loaded(&["x"], &[]);
+    press(&mut app, &[ch('d'), ch('y')]);
+    press(&mut app, &[ch('q')]);
+    assert!(!app.quit);
+    assert_eq!(app.popup, Some(Popup::ConfirmQuit));
+    press(&mut app, &[ch('n')]);
+    assert!(!app.quit && app.popup.is_none());
+    press(&mut app, &[ch('q'), ch('y')]);
+    assert!(app.quit);
+    let mut app = loaded(&["x"], &[]);
+    let ctrl_c = Event::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+    press(&mut app, &[ctrl_c]);
+    assert!(app.quit);
+}
+
+#[test]
+fn refresh_relists_and_help_opens_and_closes() {
+    let mut app = loaded(&["x"], &[]);
+    let effects = press(&mut app, &[ch('R')]);
+    assert_eq!(sent(&effects).len(), 2);
+    press(&mut app, &[ch('?')]);
+    assert_eq!(app.popup, Some(Popup::Help));
+    press(&mut app, &[ch('x')]);
+    assert_eq!(app.popup, None);
+}
+
+#[test]
+fn open_vault_by_url_validates_what_is_typed() {
+    let mut app = App::new(VaultList::default());
+    app.prepare();
+    press(&mut app, &[ch('o')]);
+    for c in "bad_name".chars() {
+        press(&mut app, &[ch(c)]);
+    }
+    assert!(sent(&press(&mut app, &[key(KeyCode::Enter)])).is_empty());
+    assert!(
+        matches!(&app.popup, Some(Popup::OpenVault { error: Some(e), input }) if e.contains("not a vault name") && input == "bad_name"),
+        "the error shows and the input is kept"
+    );
+    app.popup = Some(Popup::OpenVault {
+        input: String::new(),
+        error: None,
+    });
+    app.on_event(&Event::Paste("https://demo.localhost:8443\n".into()));
+    let effects = press(&mut app, &[key(KeyCode::Enter)]);
+    assert_eq!(sent(&effects).len(), 2);
+    assert_eq!(app.vaults.entries.len(), 1);
+    assert_eq!(app.screen, Screen::Vault);
+}
+
+#[test]
+fn discovery_streams_into_the_vault_list() {
+    let mut app = App::new(VaultList::default());
+    let (id, _) = sent(&app.discover()).remove(0);
+    app.on_response(Envelope {
+        id,
+        response: Response::VaultFound(crate::vault::discovery::DiscoveredVault {
+            name: "kv-prod".into(),
+            url: "https://kv-prod.vault.azure.net/".into(),
+            subscription_id: "s".into(),
+            subscription_name: Some("Prod".into()),
+            location: Some("westeurope".into()),
+            tenant: None,
+        }),
+    });
+    app.prepare();
+    assert_eq!(app.rows.len(), 1);
+    app.on_response(Envelope {
+        id,
+        response: Response::DiscoveryWarning("subscription Dev: 403 AuthorizationFailed".into()),
+    });
+    assert!(app.status.as_ref().is_some_and(|s| s.error));
+    app.on_response(Envelope {
+        id,
+        response: Response::DiscoveryDone,
+    });
+    assert!(app.discovering.is_none());
+    assert!(!app.needs_tick(), "idle is idle");
+}
+
+#[test]
+fn resize_and_unknown_events_change_nothing_else() {
+    let mut app = loaded(&["x"], &[]);
+    app.on_event(&Event::Resize(80, 24));
+    assert_eq!(app.size, (80, 24));
+    let before = app.secrets_cursor;
+    app.on_event(&Event::Mouse(MouseEvent {
+        kind: crossterm::event::MouseEventKind::Moved,
+        column: 0,
+        row: 0,
+        modifiers: KeyModifiers::NONE,
+    }));
+    assert_eq!(app.secrets_cursor, before);
+}
+
+#[test]
+fn relative_dates_and_expiry_urgency() {
+    let now = OffsetDateTime::UNIX_EPOCH + time::Duration::days(1000);
+    assert_eq!(relative(now - time::Duration::days(3), now), "3d ago");
+    assert_eq!(relative(now + time::Duration::hours(5), now), "in 5h");
+    assert_eq!(
+        expiry(Some(now - time::Duration::seconds(1)), now),
+        Some(Expiry::Expired)
+    );
+    assert_eq!(
+        expiry(Some(now + time::Duration::days(29)), now),
+        Some(Expiry::Soon)
+    );
+    assert_eq!(
+        expiry(Some(now + time::Duration::days(31)), now),
+        Some(Expiry::Fine)
+    );
+    assert_eq!(expiry(None, now), None);
+}

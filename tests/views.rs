@@ -1,0 +1,436 @@
+//! Snapshots of every view, overlay, confirmation and error state at 100×30 and 80×24, drawn into
+//! ratatui's TestBackend from fixed App states (fixed clock, fixed URLs).
+
+use std::collections::BTreeMap;
+
+use kvtui::app::{App, OpKind, Operation, Popup, Screen, StatusMessage, Tab, ValuePanel};
+use kvtui::vault::discovery::DiscoveredVault;
+use kvtui::vault::sources::{Source, VaultList};
+use kvtui::vault::worker::{Phase, Progress};
+use kvtui::vault::{DeletedProps, Envelope, Request, Response, SecretProps, SecretValue};
+use ratatui::backend::TestBackend;
+use ratatui::style::Color;
+use ratatui::Terminal;
+use time::{Duration, OffsetDateTime};
+
+const SIZES: [(u16, u16); 2] = [(100, 30), (80, 24)];
+const URL: &str = "https://demo.localhost:8443";
+
+fn now() -> OffsetDateTime {
+    OffsetDateTime::UNIX_EPOCH + Duration::days(20_000)
+}
+
+fn secret(
+    name: &str,
+    days_ago: i64,
+    expires_in: Option<i64>,
+    ct: Option<&str>,
+    tags: &[(&str, &str)],
+) -> SecretProps {
+    SecretProps {
+        name: name.into(),
+        id: format!("{URL}/secrets/{name}"),
+        version: Some("0f3c9a0d5e6b4c2a8d7e1f2a3b4c5d6e".into()),
+        enabled: true,
+        content_type: ct.map(str::to_string),
+        tags: tags
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<BTreeMap<_, _>>(),
+        created: Some(now() - Duration::days(days_ago + 30)),
+        updated: Some(now() - Duration::days(days_ago)),
+        expires: expires_in.map(|d| now() + Duration::days(d)),
+        recovery_level: Some("Recoverable+Purgeable".into()),
+        recoverable_days: Some(90),
+        ..SecretProps::default()
+    }
+}
+
+fn base_app() -> App {
+    let mut vaults = VaultList::default();
+    vaults.add(URL, Source::Flag);
+    let i = vaults.add("https://kv-prod.vault.azure.net", Source::Recent);
+    vaults.add_discovered(&DiscoveredVault {
+        name: "kv-prod".into(),
+        url: "https://kv-prod.vault.azure.net/".into(),
+        subscription_id: "s1".into(),
+        subscription_name: Some("Production".into()),
+        location: Some("westeurope".into()),
+        tenant: None,
+    });
+    let _ = i;
+    vaults.add("https://kv-dev.vault.azure.net", Source::Config);
+    let mut app = App::new(vaults);
+    app.now = now();
+    app.color = true;
+    app.identity = Some("AzureCliCredential".into());
+    app
+}
+
+fn open(app: &mut App) {
+    let effects = app.open_vault(URL);
+    let ids: Vec<u64> = effects
+        .iter()
+        .filter_map(|e| {
+            if let kvtui::app::Effect::Send(id, _) = e {
+                Some(*id)
+            } else {
+                None
+            }
+        })
+        .collect();
+    let secrets = vec![
+        secret(
+            "api-key",
+            3,
+            None,
+            Some("text/plain"),
+            &[("env", "prod"), ("team", "payments")],
+        ),
+        secret(
+            "app-config",
+            12,
+            Some(200),
+            Some("application/json"),
+            &[("team", "web")],
+        ),
+        secret(
+            "db-connection-string",
+            1,
+            Some(-4),
+            Some("text/plain"),
+            &[("team", "data")],
+        ),
+        secret(
+            "db-password",
+            40,
+            Some(12),
+            Some("text/plain"),
+            &[("team", "data")],
+        ),
+        {
+            let mut s = secret(
+                "legacy-ftp-password",
+                400,
+                None,
+                None,
+                &[("deprecated", "true")],
+            );
+            s.enabled = false;
+            s
+        },
+        secret(
+            "tls-private-key",
+            90,
+            Some(365),
+            Some("application/x-pem-file"),
+            &[],
+        ),
+    ];
+    app.on_response(Envelope {
+        id: ids[0],
+        response: Response::SecretsPage {
+            items: secrets,
+            done: true,
+        },
+    });
+    let deleted = vec![
+        DeletedProps {
+            props: secret("old-db-password", 10, None, Some("text/plain"), &[]),
+            recovery_id: Some(format!("{URL}/deletedsecrets/old-db-password")),
+            deleted_on: Some(now() - Duration::days(2)),
+            scheduled_purge: Some(now() + Duration::days(88)),
+        },
+        DeletedProps {
+            props: secret("temp-token", 50, None, None, &[]),
+            recovery_id: Some(format!("{URL}/deletedsecrets/temp-token")),
+            deleted_on: Some(now() - Duration::days(86)),
+            scheduled_purge: Some(now() + Duration::days(4)),
+        },
+    ];
+    app.on_response(Envelope {
+        id: ids[1],
+        response: Response::DeletedPage {
+            items: deleted,
+            done: true,
+        },
+    });
+}
+
+fn render(app: &mut App, size: (u16, u16)) -> (String, ratatui::buffer::Buffer) {
+    app.size = size;
+    app.prepare();
+    let mut terminal = Terminal::new(TestBackend::new(size.0, size.1)).expect("terminal");
+    terminal.draw(|f| kvtui::ui::draw(f, app)).expect("draw");
+    let buffer = terminal.backend().buffer().clone();
+    let text = buffer
+        .content
+        .chunks(size.0 as usize)
+        .map(|row| {
+            row.iter()
+                .map(|c| c.symbol())
+                .collect::<String>()
+                .trim_end()
+                .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    (text, buffer)
+}
+
+fn snap(name: &str, mut make: impl FnMut() -> App) {
+    for size in SIZES {
+        let mut app = make();
+        let (text, _) = render(&mut app, size);
+        insta::assert_snapshot!(format!("{name}_{}x{}", size.0, size.1), text);
+    }
+}
+
+#[test]
+fn vault_picker() {
+    snap("vaults", base_app);
+    snap("vaults_discovering_empty", || {
+        let mut app = App::new(VaultList::default());
+        app.now = now();
+        app.discover();
+        app
+    });
+}
+
+#[test]
+fn secret_list_filtered_loading_and_empty() {
+    snap("secrets", || {
+        let mut app = base_app();
+        open(&mut app);
+        app
+    });
+    snap("secrets_filtered", || {
+        let mut app = base_app();
+        open(&mut app);
+        app.filter_input = "db".into();
+        app.filter_editing = true;
+        app.invalidate();
+        app
+    });
+    snap("secrets_loading", || {
+        let mut app = base_app();
+        let _ = app.open_vault(URL);
+        app
+    });
+}
+
+#[test]
+fn deleted_list() {
+    snap("deleted", || {
+        let mut app = base_app();
+        open(&mut app);
+        app.tab = Tab::Deleted;
+        app.invalidate();
+        app
+    });
+}
+
+fn with_value(revealed: bool, value: &str) -> App {
+    let mut app = base_app();
+    open(&mut app);
+    let mut p = secret(
+        "app-config",
+        12,
+        Some(200),
+        Some("application/json"),
+        &[("team", "web")],
+    );
+    p.id = format!("{URL}/secrets/app-config/0f3c9a0d5e6b4c2a8d7e1f2a3b4c5d6e");
+    app.value = Some(ValuePanel {
+        name: "app-config".into(),
+        props: Some(p),
+        value: Some(SecretValue::new(value.into())),
+        revealed,
+        scroll: 0,
+        request: None,
+        error: None,
+    });
+    app
+}
+
+const JSON_VALUE: &str =
+    r#"{"featureFlags":{"newCheckout":true},"retries":3,"canary":"s3cr3t-canary"}"#;
+
+#[test]
+fn value_panel_masked_and_revealed() {
+    snap("value_masked", || with_value(false, JSON_VALUE));
+    snap("value_revealed_json_pretty", || {
+        with_value(true, JSON_VALUE)
+    });
+    for size in SIZES {
+        let (text, _) = render(&mut with_value(false, JSON_VALUE), size);
+        assert!(
+            !text.contains("s3cr3t-canary"),
+            "the masked panel shows no value"
+        );
+        assert!(!text.contains("featureFlags"));
+        assert!(text.contains("••••••••••••••••"));
+        // The mask does not reveal the length.
+        let (short, _) = render(&mut with_value(false, "x"), size);
+        assert_eq!(short.matches('•').count(), text.matches('•').count());
+        let (revealed, _) = render(&mut with_value(true, JSON_VALUE), size);
+        assert!(revealed.contains("s3cr3t-canary"));
+        assert!(
+            revealed.contains("  \"retries\": 3"),
+            "JSON is pretty-printed"
+        );
+    }
+}
+
+#[test]
+fn overlays_and_confirmations() {
+    let popup = |p: Popup, tab: Tab| {
+        move || {
+            let mut app = base_app();
+            open(&mut app);
+            app.tab = tab;
+            app.popup = Some(p.clone());
+            app.invalidate();
+            app
+        }
+    };
+    snap("help", popup(Popup::Help, Tab::Secrets));
+    snap(
+        "confirm_delete",
+        popup(
+            Popup::ConfirmDelete {
+                name: "db-password".into(),
+            },
+            Tab::Secrets,
+        ),
+    );
+    snap(
+        "confirm_purge_typing",
+        popup(
+            Popup::ConfirmPurge {
+                name: "old-db-password".into(),
+                typed: "old-db".into(),
+            },
+            Tab::Deleted,
+        ),
+    );
+    snap("confirm_quit", popup(Popup::ConfirmQuit, Tab::Secrets));
+    snap("open_vault_error", || {
+        let mut app = base_app();
+        app.popup = Some(Popup::OpenVault { input: "bad_name".into(), error: Some("'bad_name' is not a vault name (3–24 letters, digits and hyphens, starting with a letter) or an https URL".into()) });
+        app
+    });
+}
+
+#[test]
+fn progress_and_error_states() {
+    snap("deleting_with_progress", || {
+        let mut app = base_app();
+        open(&mut app);
+        let started = app.instant;
+        app.instant = started + std::time::Duration::from_secs(3);
+        app.ops.push(Operation {
+            id: 1,
+            kind: OpKind::Delete,
+            name: "db-password".into(),
+            started,
+            progress: Some(Progress {
+                elapsed: std::time::Duration::from_secs(3),
+                attempts: 5,
+                phase: Phase::WaitingForDeletion,
+            }),
+        });
+        app
+    });
+    snap("error_status", || {
+        let mut app = base_app();
+        open(&mut app);
+        app.status = Some(StatusMessage { text: "delete 'api-key': 403 Forbidden (ForbiddenByRbac): caller lacks secrets/delete on demo".into(), error: true });
+        app
+    });
+    snap("read_only", || {
+        let mut app = base_app();
+        app.read_only = true;
+        open(&mut app);
+        app
+    });
+}
+
+#[test]
+fn expiry_colours_and_the_selected_row() {
+    let mut app = base_app();
+    open(&mut app);
+    let (text, buf) = render(&mut app, (100, 30));
+    let find = |needle: &str| -> (u16, u16) {
+        for (y, line) in text.lines().enumerate() {
+            if let Some(x) = line.find(needle) {
+                let x = line[..x].chars().count();
+                return (x as u16, y as u16);
+            }
+        }
+        panic!("{needle} not on screen:\n{text}");
+    };
+    let (x, y) = find("expired 4d");
+    assert_eq!(buf[(x, y)].fg, Color::Red, "expired is red");
+    let (x, y) = find("in 12d");
+    assert_eq!(
+        buf[(x, y)].fg,
+        Color::Yellow,
+        "expiring within 30 days is yellow"
+    );
+    let (x, y) = find("api-key");
+    assert_eq!(buf[(x, y)].bg, Color::Blue, "the selected row stands out");
+    // NO_COLOR: no colours at all, the selection is reversed instead.
+    app.color = false;
+    let (_, buf) = render(&mut app, (100, 30));
+    assert!(buf
+        .content
+        .iter()
+        .all(|c| c.fg == Color::Reset && c.bg == Color::Reset));
+}
+
+#[test]
+fn only_visible_rows_are_built_for_100k_secrets() {
+    let mut app = base_app();
+    let effects = app.open_vault(URL);
+    let id = effects
+        .iter()
+        .find_map(|e| {
+            if let kvtui::app::Effect::Send(id, Request::ListSecrets { .. }) = e {
+                Some(*id)
+            } else {
+                None
+            }
+        })
+        .expect("list");
+    let items: Vec<SecretProps> = (0..100_000)
+        .map(|i| secret(&format!("secret-{i:06}"), i % 300, None, None, &[]))
+        .collect();
+    app.on_response(Envelope {
+        id,
+        response: Response::SecretsPage { items, done: true },
+    });
+    app.size = (100, 30);
+    app.prepare();
+    let t = std::time::Instant::now();
+    for _ in 0..20 {
+        let mut terminal = Terminal::new(TestBackend::new(100, 30)).expect("terminal");
+        terminal.draw(|f| kvtui::ui::draw(f, &app)).expect("draw");
+    }
+    let per_frame = t.elapsed() / 20;
+    println!("100,000 secrets: {per_frame:?} per frame (debug build)");
+    app.filter_input = "99999".into();
+    app.invalidate();
+    let t = std::time::Instant::now();
+    app.prepare();
+    println!("filtering 100,000 secrets: {:?} (debug build)", t.elapsed());
+    let subsequence = |name: &str| {
+        let mut it = name.chars();
+        "99999".chars().all(|c| it.any(|x| x == c))
+    };
+    let expected = (0..100_000)
+        .filter(|i| subsequence(&format!("secret-{i:06}")))
+        .count();
+    assert_eq!(app.rows.len(), expected, "filtered over all 100,000");
+    assert_eq!(app.screen, Screen::Vault);
+}
