@@ -1,0 +1,324 @@
+//! The real binary in a pseudo-terminal (portable-pty), its screen read with vt100: the demo's whole
+//! life cycle of a secret, terminal restoration, and idleness.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{native_pty_system, Child, CommandBuilder, MasterPty, PtySize};
+
+const COLS: u16 = 100;
+const ROWS: u16 = 30;
+
+struct Tui {
+    parser: Arc<Mutex<vt100::Parser>>,
+    bytes: Arc<Mutex<usize>>,
+    raw: Arc<Mutex<Vec<u8>>>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn Child + Send + Sync>,
+    _master: Box<dyn MasterPty + Send>,
+}
+
+impl Drop for Tui {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Tui {
+    fn start(args: &[&str], home: &Path) -> Tui {
+        let pty = native_pty_system();
+        let pair = pty
+            .openpty(PtySize {
+                rows: ROWS,
+                cols: COLS,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("pty");
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_kvtui"));
+        cmd.args(args);
+        cmd.cwd(home);
+        cmd.env("TERM", "xterm-256color");
+        cmd.env("HOME", home);
+        for (k, sub) in [
+            ("XDG_DATA_HOME", "data"),
+            ("XDG_STATE_HOME", "state"),
+            ("XDG_CONFIG_HOME", "config"),
+        ] {
+            cmd.env(k, home.join(sub));
+        }
+        cmd.env_remove("NO_COLOR");
+        let child = pair.slave.spawn_command(cmd).expect("spawn kvtui");
+        drop(pair.slave);
+        let mut reader = pair.master.try_clone_reader().expect("reader");
+        let writer = pair.master.take_writer().expect("writer");
+        let (rows, cols) = (
+            std::num::NonZeroU16::new(ROWS).expect("rows"),
+            std::num::NonZeroU16::new(COLS).expect("cols"),
+        );
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
+        let bytes = Arc::new(Mutex::new(0usize));
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        {
+            let (parser, bytes, raw) = (parser.clone(), bytes.clone(), raw.clone());
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 8192];
+                while let Ok(n) = reader.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    if let Ok(mut p) = parser.lock() {
+                        p.process(&buf[..n]);
+                    }
+                    if let Ok(mut b) = bytes.lock() {
+                        *b += n;
+                    }
+                    if let Ok(mut r) = raw.lock() {
+                        r.extend_from_slice(&buf[..n]);
+                    }
+                }
+            });
+        }
+        Tui {
+            parser,
+            bytes,
+            raw,
+            writer,
+            child,
+            _master: pair.master,
+        }
+    }
+
+    fn screen(&self) -> String {
+        self.parser
+            .lock()
+            .map(|p| p.screen().contents())
+            .unwrap_or_default()
+    }
+
+    fn send(&mut self, keys: &str) {
+        self.writer.write_all(keys.as_bytes()).expect("write");
+        self.writer.flush().expect("flush");
+    }
+
+    /// Waits (generously: a shared 2-core machine) until the screen shows `text`.
+    fn wait_for(&self, text: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if s.contains(text) {
+                return s;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "'{text}' never appeared; the screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    fn wait_gone(&self, text: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if !s.contains(text) {
+                return s;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "'{text}' never went away; the screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    fn wait_exit(&mut self) -> portable_pty::ExitStatus {
+        let start = Instant::now();
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "kvtui did not exit:\n{}",
+                self.screen()
+            );
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+}
+
+fn demo_value(name: &str) -> String {
+    kvtui::demo::entries(0)
+        .expect("seed")
+        .into_iter()
+        .find(|e| e.vault == "demo" && e.name == name)
+        .and_then(|e| e.state.live)
+        .and_then(|l| l.record.latest().map(|v| v.value.to_string()))
+        .expect("the demo has the secret")
+}
+
+/// Whether a row of the list (not the status line, which names the secret too) is `name`.
+fn has_row(screen: &str, name: &str) -> bool {
+    screen
+        .lines()
+        .skip(3)
+        .take(ROWS as usize - 7)
+        .any(|l| l.split_whitespace().next() == Some(name))
+}
+
+#[test]
+fn the_life_of_a_secret_in_the_demo() {
+    let home = tempfile::tempdir().expect("home");
+    let mut tui = Tui::start(&["--demo"], home.path());
+    tui.wait_for("discovered");
+    tui.send("\r");
+    tui.wait_for("Secrets (55)");
+
+    // Filter to it and open it: masked.
+    tui.send("/db-password");
+    tui.wait_for("1 of 55");
+    tui.send("\r\r");
+    let s = tui.wait_for("masked — Space reveals");
+    let value = demo_value("db-password");
+    tui.wait_for("text/plain");
+    assert!(!tui.screen().contains(&value), "the value is masked:\n{s}");
+    assert!(s.contains("••••••••••••••••"));
+    // Reveal it.
+    tui.send(" ");
+    tui.wait_for(&value);
+    tui.send(" ");
+    tui.wait_gone(&value);
+    tui.send("\x1b");
+    tui.wait_gone("properties");
+
+    // Delete: progress, then it moves to the deleted list.
+    tui.send("d");
+    tui.wait_for("Delete 'db-password' and all its versions?");
+    tui.send("y");
+    tui.wait_for("waiting for the deletion to complete");
+    let s = tui.wait_for("Deleted 'db-password'");
+    assert!(
+        !has_row(&s, "db-password"),
+        "gone from the secret list:\n{s}"
+    );
+    tui.send("\t");
+    let s = tui.wait_for("RECOVERY ID");
+    assert!(has_row(&s, "db-password"), "in the deleted list:\n{s}");
+
+    // Recover: progress until readable, then back in the list.
+    tui.send("r");
+    tui.wait_for("waiting until it is readable");
+    tui.wait_for("Recovered 'db-password'");
+    tui.send("\t");
+    let s = tui.wait_for("TAGS");
+    assert!(has_row(&s, "db-password"), "back in the secret list:\n{s}");
+
+    // Delete again and purge with the typed confirmation: gone from both lists.
+    tui.send("d");
+    tui.wait_for("Delete 'db-password'");
+    tui.send("y");
+    tui.wait_for("Deleted 'db-password'");
+    tui.send("\t");
+    tui.wait_for("RECOVERY ID");
+    tui.send("P");
+    tui.wait_for("Type the secret's name to confirm");
+    tui.send("db-password\r");
+    let s = tui.wait_for("Purged 'db-password' for good");
+    assert!(
+        !has_row(&s, "db-password"),
+        "gone from the deleted list:\n{s}"
+    );
+    tui.send("\t");
+    let s = tui.wait_for("no secret matches the filter");
+    assert!(
+        !has_row(&s, "db-password"),
+        "and from the secret list:\n{s}"
+    );
+
+    // Quit: the terminal is restored (alternate screen left, cursor shown, raw mode off).
+    tui.send("q");
+    let status = tui.wait_exit();
+    assert!(status.success(), "{status:?}");
+    let raw = tui.raw.lock().map(|r| r.clone()).unwrap_or_default();
+    let text = String::from_utf8_lossy(&raw);
+    assert!(
+        text.contains("\x1b[?1049h") && text.contains("\x1b[?1049l"),
+        "alternate screen entered and left"
+    );
+    assert!(text.rfind("\x1b[?1049l") > text.rfind("\x1b[?1049h"));
+    assert!(text.contains("\x1b[?2004l"), "bracketed paste turned off");
+    assert!(!tui
+        .parser
+        .lock()
+        .map(|p| p.screen().alternate_screen())
+        .unwrap_or(true));
+    assert!(
+        !tui.screen().contains(&value),
+        "no secret left on the terminal after quitting"
+    );
+
+    // The demo wrote nothing to disk.
+    let written: Vec<_> = walk(home.path());
+    assert!(written.is_empty(), "the demo wrote {written:?}");
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn idle_for_two_seconds_writes_nothing_to_the_terminal() {
+    let home = tempfile::tempdir().expect("home");
+    let mut tui = Tui::start(&["--demo"], home.path());
+    tui.wait_for("discovered");
+    tui.send("\r");
+    tui.wait_for("Secrets (55)");
+    // Let loading and discovery settle: nothing animates once the counters are final.
+    tui.wait_gone("loading");
+    std::thread::sleep(Duration::from_millis(500));
+    let before = *tui.bytes.lock().expect("bytes");
+    std::thread::sleep(Duration::from_secs(2));
+    let after = *tui.bytes.lock().expect("bytes");
+    assert_eq!(before, after, "{} bytes written while idle", after - before);
+    // A key press is still drawn at once.
+    tui.send("j");
+    let start = Instant::now();
+    while *tui.bytes.lock().expect("bytes") == after {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "no redraw after a key"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    tui.send("q");
+    assert!(tui.wait_exit().success());
+}
+
+#[test]
+fn ctrl_c_quits_and_restores_the_terminal() {
+    let home = tempfile::tempdir().expect("home");
+    let mut tui = Tui::start(&["--demo"], home.path());
+    tui.wait_for("discovered");
+    tui.send("\x03");
+    assert!(tui.wait_exit().success());
+    assert!(!tui
+        .parser
+        .lock()
+        .map(|p| p.screen().alternate_screen())
+        .unwrap_or(true));
+}
