@@ -29,11 +29,22 @@ impl VaultSpec {
     }
 }
 
+/// `[clipboard]`: where copies go and when they are cleared.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ClipboardConfig {
+    pub mode: Option<crate::clipboard::Mode>,
+    /// Seconds; 0 never clears.
+    pub clear_after: Option<u64>,
+}
+
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     #[serde(default)]
     pub vaults: Vec<VaultSpec>,
+    #[serde(default)]
+    pub clipboard: ClipboardConfig,
 }
 
 /// A config file that could not be used.

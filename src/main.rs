@@ -87,12 +87,27 @@ struct TuiArgs {
     /// The configuration file (default: $XDG_CONFIG_HOME/kvtui/config.toml).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Where copies go: the system clipboard, the terminal's (OSC 52: over SSH, in tmux), or off.
+    #[arg(long, value_enum)]
+    clipboard: Option<kvtui::clipboard::Mode>,
+    /// Clear copied values after this many seconds (0: never).
+    #[arg(long, value_name = "SECS")]
+    clipboard_clear_after: Option<u64>,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Run the local Key Vault-compatible HTTPS server (secrets API).
-    Emulator(EmulatorArgs),
+    Emulator(Box<EmulatorArgs>),
+    /// (internal) Keeps serving a copied value after kvtui quits and clears it at the deadline; the
+    /// value arrives on stdin.
+    #[command(hide = true)]
+    ClipboardKeeper {
+        #[arg(long)]
+        deadline_ms: u128,
+        #[arg(long)]
+        osc52_tty: Option<PathBuf>,
+    },
 }
 
 #[derive(Args)]
@@ -367,6 +382,7 @@ async fn run_tui_inner(args: &TuiArgs, demo_dir: Option<&std::path::Path>) -> Re
             .and_then(|p| std::fs::read_to_string(p).ok()),
     };
     let mut read_only_urls = Vec::new();
+    let mut clipboard_cfg = kvtui::config::ClipboardConfig::default();
     if let Some(emu) = &demo {
         for (_, url) in emu.vaults() {
             vaults.add(&url, Source::Flag);
@@ -389,6 +405,7 @@ async fn run_tui_inner(args: &TuiArgs, demo_dir: Option<&std::path::Path>) -> Re
         if let Some(path) = config_path {
             match kvtui::config::load(&path) {
                 Ok(cfg) => {
+                    clipboard_cfg = cfg.clipboard.clone();
                     for spec in &cfg.vaults {
                         match sources::vault_url(spec.spec(), args.cloud) {
                             Ok(url) => {
@@ -495,6 +512,14 @@ async fn run_tui_inner(args: &TuiArgs, demo_dir: Option<&std::path::Path>) -> Re
         } else {
             sources::recent_file()
         },
+        clipboard: kvtui::clipboard::Clipboard::new(
+            args.clipboard.or(clipboard_cfg.mode).unwrap_or_default(),
+            Duration::from_secs(
+                args.clipboard_clear_after
+                    .or(clipboard_cfg.clear_after)
+                    .unwrap_or(30),
+            ),
+        ),
     };
     let result = kvtui::tui::run(app, worker, responses, initial, options).await;
     if let Some(emu) = demo {
@@ -517,7 +542,13 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Some(Command::Emulator(args)) => run_emulator(args).await,
+            Some(Command::Emulator(args)) => run_emulator(*args).await,
+            Some(Command::ClipboardKeeper {
+                deadline_ms,
+                osc52_tty,
+            }) => {
+                kvtui::clipboard::run_keeper(deadline_ms, osc52_tty).map_err(|e| anyhow::anyhow!(e))
+            }
             None => run_tui(cli.tui).await,
         }
     });

@@ -17,7 +17,10 @@ use ratatui::backend::CrosstermBackend;
 use ratatui::Terminal;
 use tokio::sync::mpsc::UnboundedReceiver;
 
+use std::io::Write;
+
 use crate::app::{App, Effect};
+use crate::clipboard::{Backend, Clipboard, Pending};
 use crate::vault::{Envelope, Worker};
 
 /// Puts the terminal back as it was. Safe to call more than once.
@@ -56,12 +59,45 @@ fn enter() -> Result<Terminal<CrosstermBackend<Stdout>>> {
     Terminal::new(CrosstermBackend::new(io::stdout())).context("opening the terminal")
 }
 
-/// Where the loop records recently opened vaults (none in the demo).
+/// Where the loop records recently opened vaults (none in the demo), and the clipboard.
 pub struct LoopOptions {
     pub recent_file: Option<PathBuf>,
+    pub clipboard: Clipboard,
 }
 
-fn perform(effects: Vec<Effect>, worker: &Worker, options: &LoopOptions) {
+type Term = Terminal<CrosstermBackend<Stdout>>;
+
+/// Writes bytes (OSC 52) to the terminal between frames, through the frames' own writer.
+fn write_terminal(terminal: &mut Term, bytes: &[u8]) {
+    let w = terminal.backend_mut();
+    let _ = w.write_all(bytes);
+    let _ = w.flush();
+}
+
+/// In tmux, OSC 52 reaches the clipboard only with `set-clipboard on`: say so when it is not.
+fn tmux_hint() -> Option<String> {
+    std::env::var_os("TMUX")?;
+    let out = std::process::Command::new("tmux")
+        .args(["show-options", "-gv", "set-clipboard"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let value = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    (value != "on").then(|| "in tmux this needs `set -g set-clipboard on`".to_string())
+}
+
+struct Clip {
+    pending: Option<Pending>,
+}
+
+fn perform(
+    effects: Vec<Effect>,
+    worker: &Worker,
+    options: &mut LoopOptions,
+    clip: &mut Clip,
+    app: &mut App,
+    terminal: &mut Term,
+) {
     for e in effects {
         match e {
             Effect::Send(id, request) => worker.send_as(id, request),
@@ -73,8 +109,51 @@ fn perform(effects: Vec<Effect>, worker: &Worker, options: &LoopOptions) {
                     }
                 }
             }
+            Effect::Copy {
+                text,
+                label,
+                sensitive,
+            } => match options.clipboard.copy(text.expose(), sensitive) {
+                Ok(copied) => {
+                    if let Some(bytes) = &copied.terminal_bytes {
+                        write_terminal(terminal, bytes);
+                    }
+                    let hint = (copied.backend == Backend::Osc52).then(tmux_hint).flatten();
+                    // A newer sensitive copy replaces the pending clear of an older one.
+                    if copied.pending.is_some() || sensitive {
+                        clip.pending = copied.pending;
+                    }
+                    let deadline = clip.pending.as_ref().map(|p| p.deadline);
+                    app.on_copied(label, copied.backend.label(), deadline, hint);
+                }
+                Err(why) => app.copy_failed(why),
+            },
         }
     }
+}
+
+fn clear_if_due(options: &mut LoopOptions, clip: &mut Clip, app: &mut App, terminal: &mut Term) {
+    let due = clip
+        .pending
+        .as_ref()
+        .is_some_and(|p| Instant::now() >= p.deadline);
+    if !due {
+        return;
+    }
+    if let Some(p) = clip.pending.take() {
+        let (bytes, cleared) = options.clipboard.clear(&p);
+        if let Some(b) = bytes {
+            write_terminal(terminal, &b);
+        }
+        app.on_clip_cleared(cleared);
+    }
+}
+
+/// The controlling terminal's path, for clearing an OSC 52 copy after kvtui has exited.
+fn tty_path() -> Option<PathBuf> {
+    std::fs::read_link("/proc/self/fd/0")
+        .ok()
+        .filter(|p| p.starts_with("/dev/"))
 }
 
 /// The stream's next item if it is ready now, polled with the current task's context.
@@ -96,14 +175,22 @@ pub async fn run(
     worker: Worker,
     mut responses: UnboundedReceiver<Envelope>,
     initial: Vec<Effect>,
-    options: LoopOptions,
+    mut options: LoopOptions,
 ) -> Result<()> {
     install_panic_hook();
     let mut terminal = enter()?;
     let _guard = Guard;
     let size = terminal.size().context("reading the terminal size")?;
     app.size = (size.width, size.height);
-    perform(initial, &worker, &options);
+    let mut clip = Clip { pending: None };
+    perform(
+        initial,
+        &worker,
+        &mut options,
+        &mut clip,
+        &mut app,
+        &mut terminal,
+    );
     clock(&mut app);
     app.prepare();
     terminal.draw(|f| crate::ui::draw(f, &app))?;
@@ -135,7 +222,15 @@ pub async fn run(
             }
             _ = ticker.tick(), if app.needs_tick() => app.on_tick(),
         }
-        perform(effects, &worker, &options);
+        perform(
+            effects,
+            &worker,
+            &mut options,
+            &mut clip,
+            &mut app,
+            &mut terminal,
+        );
+        clear_if_due(&mut options, &mut clip, &mut app, &mut terminal);
         if app.quit {
             break;
         }
@@ -146,6 +241,14 @@ pub async fn run(
         clock(&mut app);
         app.prepare();
         terminal.draw(|f| crate::ui::draw(f, &app))?;
+    }
+    // Quitting keeps the promise: a copy still to be cleared is handed to a detached keeper.
+    if let Some(p) = clip.pending.take() {
+        match options.clipboard.hand_over(&p, tty_path()) {
+            Ok(pid) if pid > 0 => tracing::info!(pid, "clipboard keeper started"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not hand the clipboard over"),
+        }
     }
     Ok(())
 }

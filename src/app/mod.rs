@@ -187,6 +187,21 @@ pub enum Effect {
     Send(RequestId, Request),
     Cancel(RequestId),
     RecordRecent(String),
+    /// Put `text` on the clipboard; `sensitive` copies are cleared after the timeout.
+    Copy {
+        text: SecretValue,
+        label: String,
+        sensitive: bool,
+    },
+}
+
+/// The last copy, for the status bar's countdown.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClipInfo {
+    pub label: String,
+    pub backend: &'static str,
+    pub deadline: Option<Instant>,
+    pub hint: Option<String>,
 }
 
 pub struct App {
@@ -205,6 +220,9 @@ pub struct App {
     pub popup: Option<Popup>,
     pub ops: Vec<Operation>,
     pub status: Option<StatusMessage>,
+    pub clip: Option<ClipInfo>,
+    /// A value being fetched to be copied (`c` in the list).
+    pub pending_copy: Option<(RequestId, String)>,
     pub identity: Option<String>,
     pub read_only: bool,
     pub quit: bool,
@@ -244,6 +262,8 @@ impl App {
             popup: None,
             ops: Vec::new(),
             status: None,
+            clip: None,
+            pending_copy: None,
             identity: None,
             read_only: false,
             quit: false,
@@ -267,6 +287,8 @@ impl App {
     pub fn needs_tick(&self) -> bool {
         !self.ops.is_empty()
             || self.discovering.is_some()
+            || self.pending_copy.is_some()
+            || self.clip.as_ref().is_some_and(|c| c.deadline.is_some())
             || self.value.as_ref().is_some_and(|v| v.request.is_some())
             || self
                 .vault
@@ -435,6 +457,96 @@ impl App {
                     | "CustomizedRecoverable+ProtectedSubscription"
             )
         )
+    }
+
+    // ---- clipboard ----------------------------------------------------------------------------
+
+    /// The event loop reports a copy.
+    pub fn on_copied(
+        &mut self,
+        label: String,
+        backend: &'static str,
+        deadline: Option<Instant>,
+        hint: Option<String>,
+    ) {
+        self.status = None;
+        self.clip = Some(ClipInfo {
+            label,
+            backend,
+            deadline,
+            hint,
+        });
+    }
+
+    /// The event loop cleared (or, when something else had been copied since, left alone) the copy.
+    pub fn on_clip_cleared(&mut self, cleared: bool) {
+        let label = self.clip.take().map(|c| c.label).unwrap_or_default();
+        self.info(if cleared {
+            format!("Clipboard cleared ({label})")
+        } else {
+            format!("Clipboard left alone: something else was copied after {label}")
+        });
+    }
+
+    pub fn copy_failed(&mut self, why: String) {
+        self.error(format!("copy failed: {why}"));
+    }
+
+    fn copy_plain(&mut self, text: String, label: String) -> Vec<Effect> {
+        vec![Effect::Copy {
+            text: SecretValue::new(text),
+            label,
+            sensitive: false,
+        }]
+    }
+
+    /// `c`, `y`, `Y` on a secret: its value (fetched if needed), its identifier, its name.
+    fn copy_key(
+        &mut self,
+        c: char,
+        props: Option<SecretProps>,
+        loaded: Option<SecretValue>,
+    ) -> Vec<Effect> {
+        let Some(p) = props else { return Vec::new() };
+        match c {
+            'c' => match loaded {
+                Some(value) => vec![Effect::Copy {
+                    text: value,
+                    label: format!("value of '{}'", p.name),
+                    sensitive: true,
+                }],
+                None => {
+                    let Some(url) = self.vault.as_ref().map(|v| v.url.clone()) else {
+                        return Vec::new();
+                    };
+                    let id = self.id();
+                    if let Some((old, _)) = self.pending_copy.replace((id, p.name.clone())) {
+                        return vec![
+                            Effect::Cancel(old),
+                            Effect::Send(
+                                id,
+                                Request::GetSecret {
+                                    vault: url,
+                                    name: p.name,
+                                    version: None,
+                                },
+                            ),
+                        ];
+                    }
+                    vec![Effect::Send(
+                        id,
+                        Request::GetSecret {
+                            vault: url,
+                            name: p.name,
+                            version: None,
+                        },
+                    )]
+                }
+            },
+            'y' => self.copy_plain(p.id.clone(), format!("identifier of '{}'", p.name)),
+            'Y' => self.copy_plain(p.name.clone(), format!("name '{}'", p.name)),
+            _ => Vec::new(),
+        }
     }
 
     // ---- actions ------------------------------------------------------------------------------
@@ -730,6 +842,10 @@ impl App {
                 self.info(format!("sorted by {}", self.sort.label()));
             }
             (Screen::Vault, Tab::Secrets, KeyCode::Enter) => return self.open_value(),
+            (Screen::Vault, Tab::Secrets, KeyCode::Char(c @ ('c' | 'y' | 'Y'))) => {
+                let p = self.selected_secret().cloned();
+                return self.copy_key(c, p, None);
+            }
             (Screen::Vault, Tab::Secrets, KeyCode::Char('d')) => {
                 if self.refuse_read_only("delete") {
                     return Vec::new();
@@ -790,6 +906,15 @@ impl App {
             KeyCode::PageUp => panel.scroll = panel.scroll.saturating_sub(10),
             KeyCode::Char('g') | KeyCode::Home => panel.scroll = 0,
             KeyCode::Char('?') => self.popup = Some(Popup::Help),
+            KeyCode::Char(c @ ('c' | 'y' | 'Y')) => {
+                if c == 'c' && panel.value.is_none() {
+                    self.info("the value is still being fetched");
+                    return Vec::new();
+                }
+                let props = panel.props.clone();
+                let value = panel.value.clone();
+                return self.copy_key(c, props, value);
+            }
             _ => {}
         }
         Vec::new()
@@ -884,6 +1009,24 @@ impl App {
         }
         if let Some(i) = self.ops.iter().position(|o| o.id == id) {
             return self.on_op_response(i, response);
+        }
+        if self.pending_copy.as_ref().map(|(pid, _)| *pid) == Some(id) {
+            let Some((_, name)) = self.pending_copy.take() else {
+                return Vec::new();
+            };
+            return match response {
+                // The value goes straight to the clipboard and is dropped.
+                Response::Value { value, .. } => vec![Effect::Copy {
+                    text: value,
+                    label: format!("value of '{name}'"),
+                    sensitive: true,
+                }],
+                Response::Failed(e) => {
+                    self.error(format!("copy '{name}': {}", e.summary()));
+                    Vec::new()
+                }
+                _ => Vec::new(),
+            };
         }
         if self.value.as_ref().and_then(|v| v.request) == Some(id) {
             if let Some(panel) = self.value.as_mut() {

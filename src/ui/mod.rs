@@ -155,6 +155,27 @@ fn draw_status(frame: &mut Frame, app: &App, t: &Theme, area: Rect) {
             spans.push(Span::raw(format!("fetching '{}'…", panel.name)));
         }
     }
+    if let Some((_, name)) = &app.pending_copy {
+        spans.push(Span::styled(format!(" {} ", spinner(app)), t.key()));
+        spans.push(Span::raw(format!("fetching '{name}' to copy…")));
+    }
+    if let Some(c) = &app.clip {
+        if !spans.is_empty() {
+            spans.push(Span::styled("  │ ", t.muted()));
+        }
+        let mut text = format!(" Copied {} to the {}", c.label, c.backend);
+        if let Some(d) = c.deadline {
+            let left = d
+                .saturating_duration_since(app.instant)
+                .as_secs_f64()
+                .ceil() as u64;
+            text.push_str(&format!(" — clears in {left} s"));
+        }
+        spans.push(Span::styled(text, t.ok()));
+        if let Some(h) = &c.hint {
+            spans.push(Span::styled(format!("  ({h})"), t.warn()));
+        }
+    }
     if let Some(s) = &app.status {
         if !spans.is_empty() {
             spans.push(Span::styled("  │ ", t.muted()));
@@ -219,14 +240,24 @@ fn hints(app: &App) -> Vec<(&'static str, &'static str)> {
     let ro = app.vault.as_ref().is_some_and(|v| v.read_only);
     let mut h: Vec<(&str, &str)> = Vec::new();
     if app.value.is_some() {
-        h.extend([("Space", "reveal"), ("↑↓", "scroll"), ("Esc", "close")]);
+        h.extend([
+            ("Space", "reveal"),
+            ("c", "copy"),
+            ("↑↓", "scroll"),
+            ("Esc", "close"),
+        ]);
     } else {
         match (app.screen, app.tab) {
             (Screen::Vaults, _) => {
                 h.extend([("Enter", "open"), ("o", "open URL"), ("/", "filter")])
             }
             (Screen::Vault, Tab::Secrets) => {
-                h.extend([("Enter", "value"), ("/", "filter"), ("Tab", "deleted")]);
+                h.extend([
+                    ("Enter", "value"),
+                    ("c", "copy"),
+                    ("/", "filter"),
+                    ("Tab", "deleted"),
+                ]);
                 if !ro {
                     h.push(("d", "delete"));
                 }

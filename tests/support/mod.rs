@@ -2,6 +2,8 @@
 //! Azure SDK. Every process a test starts is killed when its guard drops.
 #![allow(dead_code)]
 
+pub mod pty;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};

@@ -1,0 +1,163 @@
+//! The real kvtui binary in a pseudo-terminal, its screen read with vt100.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{native_pty_system, Child, CommandBuilder, MasterPty, PtySize};
+
+pub const COLS: u16 = 100;
+pub const ROWS: u16 = 30;
+
+pub struct Tui {
+    pub parser: Arc<Mutex<vt100::Parser>>,
+    pub bytes: Arc<Mutex<usize>>,
+    pub raw: Arc<Mutex<Vec<u8>>>,
+    writer: Box<dyn Write + Send>,
+    pub child: Box<dyn Child + Send + Sync>,
+    _master: Box<dyn MasterPty + Send>,
+}
+
+impl Drop for Tui {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Tui {
+    pub fn start(args: &[&str], home: &Path) -> Tui {
+        Self::start_with(args, home, &[])
+    }
+
+    /// Starts kvtui with extra environment (`(name, None)` removes a variable).
+    pub fn start_with(args: &[&str], home: &Path, env: &[(&str, Option<&str>)]) -> Tui {
+        let pty = native_pty_system();
+        let pair = pty
+            .openpty(PtySize {
+                rows: ROWS,
+                cols: COLS,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("pty");
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_kvtui"));
+        cmd.args(args);
+        cmd.cwd(home);
+        cmd.env("TERM", "xterm-256color");
+        cmd.env("HOME", home);
+        for (k, sub) in [
+            ("XDG_DATA_HOME", "data"),
+            ("XDG_STATE_HOME", "state"),
+            ("XDG_CONFIG_HOME", "config"),
+        ] {
+            cmd.env(k, home.join(sub));
+        }
+        cmd.env_remove("NO_COLOR");
+        for (k, v) in env {
+            match v {
+                Some(v) => cmd.env(k, v),
+                None => cmd.env_remove(k),
+            }
+        }
+        let child = pair.slave.spawn_command(cmd).expect("spawn kvtui");
+        drop(pair.slave);
+        let mut reader = pair.master.try_clone_reader().expect("reader");
+        let writer = pair.master.take_writer().expect("writer");
+        let (rows, cols) = (
+            std::num::NonZeroU16::new(ROWS).expect("rows"),
+            std::num::NonZeroU16::new(COLS).expect("cols"),
+        );
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
+        let bytes = Arc::new(Mutex::new(0usize));
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        {
+            let (parser, bytes, raw) = (parser.clone(), bytes.clone(), raw.clone());
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 8192];
+                while let Ok(n) = reader.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    if let Ok(mut p) = parser.lock() {
+                        p.process(&buf[..n]);
+                    }
+                    if let Ok(mut b) = bytes.lock() {
+                        *b += n;
+                    }
+                    if let Ok(mut r) = raw.lock() {
+                        r.extend_from_slice(&buf[..n]);
+                    }
+                }
+            });
+        }
+        Tui {
+            parser,
+            bytes,
+            raw,
+            writer,
+            child,
+            _master: pair.master,
+        }
+    }
+
+    pub fn screen(&self) -> String {
+        self.parser
+            .lock()
+            .map(|p| p.screen().contents())
+            .unwrap_or_default()
+    }
+
+    pub fn send(&mut self, keys: &str) {
+        self.writer.write_all(keys.as_bytes()).expect("write");
+        self.writer.flush().expect("flush");
+    }
+
+    /// Waits (generously: a shared 2-core machine) until the screen shows `text`.
+    pub fn wait_for(&self, text: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if s.contains(text) {
+                return s;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "'{text}' never appeared; the screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    pub fn wait_gone(&self, text: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if !s.contains(text) {
+                return s;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "'{text}' never went away; the screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    pub fn wait_exit(&mut self) -> portable_pty::ExitStatus {
+        let start = Instant::now();
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "kvtui did not exit:\n{}",
+                self.screen()
+            );
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+}
