@@ -2,6 +2,7 @@
 //! changes and the requests to send come out. No I/O, no awaits: every behaviour is a unit test.
 
 pub mod filter;
+pub mod form;
 
 use std::time::{Duration, Instant};
 
@@ -61,6 +62,10 @@ pub enum Popup {
         input: String,
         error: Option<String>,
     },
+    /// 409 ObjectIsDeletedButRecoverable on create: recover it, purge it and create, or cancel.
+    Conflict {
+        name: String,
+    },
 }
 
 /// The masked value panel. The value is fetched when it opens and dropped when it closes.
@@ -80,6 +85,17 @@ pub enum OpKind {
     Delete,
     Recover,
     Purge,
+    /// Create after a purge: waits for the name to be free.
+    Create,
+}
+
+/// What to do when an operation started from the conflict dialog completes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Followup {
+    /// Recovered: open it.
+    Open,
+    /// Purged: create the secret of the form.
+    Create,
 }
 
 /// A long operation in flight, shown in the status bar with a spinner.
@@ -99,6 +115,7 @@ impl Operation {
             OpKind::Delete => "Deleting",
             OpKind::Recover => "Recovering",
             OpKind::Purge => "Purging",
+            OpKind::Create => "Creating",
         };
         match self.progress.map(|p| p.phase) {
             Some(Phase::WaitingForDeletion) => {
@@ -110,6 +127,12 @@ impl Operation {
             Some(Phase::WaitingForRecovery) => {
                 format!(
                     "{verb} '{}'… waiting until it is readable ({secs} s)",
+                    self.name
+                )
+            }
+            Some(Phase::WaitingForName) => {
+                format!(
+                    "{verb} '{}'… waiting for the name to be free ({secs} s)",
                     self.name
                 )
             }
@@ -223,6 +246,13 @@ pub struct App {
     pub clip: Option<ClipInfo>,
     /// A value being fetched to be copied (`c` in the list).
     pub pending_copy: Option<(RequestId, String)>,
+    /// The create / new version / properties form.
+    pub form: Option<form::Form>,
+    /// Property changes in flight (`x`), by request.
+    pub saves: Vec<(RequestId, String)>,
+    pub followup: Option<(RequestId, Followup)>,
+    /// The local UTC offset, read once at start-up (dates without an offset are local time).
+    pub local_offset: time::UtcOffset,
     pub identity: Option<String>,
     pub read_only: bool,
     pub quit: bool,
@@ -264,6 +294,10 @@ impl App {
             status: None,
             clip: None,
             pending_copy: None,
+            form: None,
+            saves: Vec::new(),
+            followup: None,
+            local_offset: time::UtcOffset::UTC,
             identity: None,
             read_only: false,
             quit: false,
@@ -288,6 +322,8 @@ impl App {
         !self.ops.is_empty()
             || self.discovering.is_some()
             || self.pending_copy.is_some()
+            || !self.saves.is_empty()
+            || self.form.as_ref().is_some_and(|f| f.submitting.is_some())
             || self.clip.as_ref().is_some_and(|c| c.deadline.is_some())
             || self.value.as_ref().is_some_and(|v| v.request.is_some())
             || self
@@ -457,6 +493,211 @@ impl App {
                     | "CustomizedRecoverable+ProtectedSubscription"
             )
         )
+    }
+
+    // ---- forms --------------------------------------------------------------------------------
+
+    fn open_form(&mut self, kind: char) {
+        if self.refuse_read_only(match kind {
+            'n' => "create",
+            'u' => "a new version",
+            'x' => "enable / disable",
+            _ => "editing properties",
+        }) {
+            return;
+        }
+        let selected = self.selected_secret().cloned();
+        if kind != 'n' && selected.as_ref().is_some_and(|p| p.managed) {
+            self.error("certificate-backed (managed) secrets are read-only: change the certificate instead");
+            return;
+        }
+        self.form = match (kind, selected) {
+            ('n', _) => Some(form::Form::create()),
+            ('u', Some(p)) => Some(form::Form::new_version(&p)),
+            ('e', Some(p)) => Some(form::Form::properties(&p, None, self.local_offset)),
+            _ => None,
+        };
+    }
+
+    fn toggle_enabled(&mut self) -> Vec<Effect> {
+        if self.refuse_read_only("enable / disable") {
+            return Vec::new();
+        }
+        let (Some(p), Some(url)) = (
+            self.selected_secret().cloned(),
+            self.vault.as_ref().map(|v| v.url.clone()),
+        ) else {
+            return Vec::new();
+        };
+        let id = self.id();
+        self.saves.push((id, p.name.clone()));
+        let patch = crate::vault::PropertiesPatch {
+            enabled: Some(!p.enabled),
+            ..Default::default()
+        };
+        vec![Effect::Send(
+            id,
+            Request::UpdateProperties {
+                vault: url,
+                name: p.name,
+                version: None,
+                patch,
+            },
+        )]
+    }
+
+    fn submit_form(&mut self) -> Vec<Effect> {
+        let (Some(f), Some(url)) = (
+            self.form.as_ref(),
+            self.vault.as_ref().map(|v| v.url.clone()),
+        ) else {
+            return Vec::new();
+        };
+        if f.submitting.is_some() {
+            return Vec::new();
+        }
+        let errors = f.errors(self.now, self.local_offset);
+        if let Some((field, e)) = errors.first() {
+            self.error(format!("{}: {e}", field.label()));
+            return Vec::new();
+        }
+        let request = match &f.kind {
+            form::FormKind::Create | form::FormKind::NewVersion { .. } => f
+                .new_secret(self.now, self.local_offset)
+                .map(|secret| Request::SetSecret {
+                    vault: url,
+                    name: f.name.clone(),
+                    secret,
+                }),
+            form::FormKind::Properties { name, version } => f
+                .patch(self.now, self.local_offset)
+                .map(|patch| Request::UpdateProperties {
+                    vault: url,
+                    name: name.clone(),
+                    version: version.clone(),
+                    patch,
+                }),
+        };
+        let Some(request) = request else {
+            return Vec::new();
+        };
+        let id = self.id();
+        if let Some(f) = self.form.as_mut() {
+            f.submitting = Some(id);
+            f.service_error = None;
+        }
+        vec![Effect::Send(id, request)]
+    }
+
+    fn on_form_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+        let Some(f) = self.form.as_mut() else {
+            return Vec::new();
+        };
+        let field = f.focused();
+        let last = f.fields().len() - 1;
+        match k.code {
+            KeyCode::Esc => {
+                self.form = None;
+                self.info("nothing saved");
+            }
+            KeyCode::Char('s') if ctrl => return self.submit_form(),
+            KeyCode::Char('t') if ctrl => f.show_value = !f.show_value,
+            KeyCode::Tab | KeyCode::Down => f.focus = (f.focus + 1).min(last),
+            KeyCode::BackTab | KeyCode::Up => f.focus = f.focus.saturating_sub(1),
+            KeyCode::Enter if field.multiline() => {
+                if let Some(t) = f.text_mut(field) {
+                    t.push('\n');
+                }
+            }
+            KeyCode::Enter if f.focus == last => return self.submit_form(),
+            KeyCode::Enter => f.focus += 1,
+            KeyCode::Char(' ') if field == form::Field::Enabled => f.enabled = !f.enabled,
+            KeyCode::Backspace => {
+                if let Some(t) = f.text_mut(field) {
+                    t.pop();
+                }
+            }
+            KeyCode::Char(c) if !ctrl => {
+                if let Some(t) = f.text_mut(field) {
+                    t.push(c);
+                }
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn upsert(&mut self, p: SecretProps) {
+        let Some(v) = self.vault.as_mut() else { return };
+        let mut item = p;
+        if item.version.is_some() {
+            item.id = item
+                .id
+                .rsplit_once('/')
+                .map(|(base, _)| base.to_string())
+                .unwrap_or(item.id);
+        }
+        match v
+            .secrets
+            .iter_mut()
+            .find(|s| s.name.eq_ignore_ascii_case(&item.name))
+        {
+            Some(existing) => *existing = item,
+            None => {
+                v.secrets.push(item);
+                v.secrets.sort_by_key(|x| x.name.to_lowercase());
+            }
+        }
+        self.invalidate();
+    }
+
+    fn on_conflict_key(&mut self, name: String, k: KeyEvent) -> Vec<Effect> {
+        match k.code {
+            KeyCode::Char('r') => {
+                let effects = self.start_op(OpKind::Recover, name);
+                if let Some(Effect::Send(id, _)) = effects.first() {
+                    self.followup = Some((*id, Followup::Open));
+                    self.form = None;
+                }
+                effects
+            }
+            KeyCode::Char('p') => {
+                let effects = self.start_op(OpKind::Purge, name);
+                if let Some(Effect::Send(id, _)) = effects.first() {
+                    self.followup = Some((*id, Followup::Create));
+                }
+                effects
+            }
+            KeyCode::Char('c') | KeyCode::Esc => {
+                self.info("back to the form: nothing was lost");
+                Vec::new()
+            }
+            _ => {
+                self.popup = Some(Popup::Conflict { name });
+                Vec::new()
+            }
+        }
+    }
+
+    /// Opens the value panel of `name` (after a recover from the conflict dialog).
+    fn open_named(&mut self, name: &str) -> Vec<Effect> {
+        self.filter_input.clear();
+        self.tab = Tab::Secrets;
+        self.invalidate();
+        self.prepare();
+        let Some(v) = self.vault.as_ref() else {
+            return Vec::new();
+        };
+        if let Some(pos) = self.rows.iter().position(|r| {
+            v.secrets
+                .get(r.index)
+                .is_some_and(|s| s.name.eq_ignore_ascii_case(name))
+        }) {
+            self.secrets_cursor.selected = pos;
+            return self.open_value();
+        }
+        Vec::new()
     }
 
     // ---- clipboard ----------------------------------------------------------------------------
@@ -695,6 +936,20 @@ impl App {
                 vault: url,
                 name: name.clone(),
             },
+            OpKind::Create => {
+                let Some(secret) = self
+                    .form
+                    .as_ref()
+                    .and_then(|f| f.new_secret(self.now, self.local_offset))
+                else {
+                    return Vec::new();
+                };
+                Request::SetSecretWhenFree {
+                    vault: url,
+                    name: name.clone(),
+                    secret,
+                }
+            }
         };
         self.ops.push(Operation {
             id,
@@ -724,6 +979,21 @@ impl App {
 
     fn on_paste(&mut self, text: &str) {
         let line: String = text.lines().next().unwrap_or_default().to_string();
+        if self.popup.is_none() {
+            if let Some(f) = self.form.as_mut() {
+                let field = f.focused();
+                // Multi-line values (a PEM) keep their line breaks; other fields take the first line.
+                let pasted = if field.multiline() {
+                    text.replace("\r\n", "\n").replace('\r', "\n")
+                } else {
+                    line
+                };
+                if let Some(t) = f.text_mut(field) {
+                    t.push_str(&pasted);
+                }
+                return;
+            }
+        }
         match &mut self.popup {
             Some(Popup::OpenVault { input, .. }) => input.push_str(line.trim()),
             Some(Popup::ConfirmPurge { typed, .. }) => typed.push_str(line.trim()),
@@ -742,6 +1012,9 @@ impl App {
         }
         if self.popup.is_some() {
             return self.on_popup_key(k);
+        }
+        if self.form.is_some() {
+            return self.on_form_key(k);
         }
         if self.filter_editing {
             match k.code {
@@ -842,6 +1115,9 @@ impl App {
                 self.info(format!("sorted by {}", self.sort.label()));
             }
             (Screen::Vault, Tab::Secrets, KeyCode::Enter) => return self.open_value(),
+            (Screen::Vault, _, KeyCode::Char('n')) => self.open_form('n'),
+            (Screen::Vault, Tab::Secrets, KeyCode::Char(c @ ('u' | 'e'))) => self.open_form(c),
+            (Screen::Vault, Tab::Secrets, KeyCode::Char('x')) => return self.toggle_enabled(),
             (Screen::Vault, Tab::Secrets, KeyCode::Char(c @ ('c' | 'y' | 'Y'))) => {
                 let p = self.selected_secret().cloned();
                 return self.copy_key(c, p, None);
@@ -953,6 +1229,7 @@ impl App {
                 }
                 _ => self.popup = Some(Popup::ConfirmPurge { name, typed }),
             },
+            Popup::Conflict { name } => return self.on_conflict_key(name, k),
             Popup::OpenVault { mut input, .. } => match k.code {
                 KeyCode::Esc => {}
                 KeyCode::Enter => match crate::vault::sources::vault_url(
@@ -1009,6 +1286,22 @@ impl App {
         }
         if let Some(i) = self.ops.iter().position(|o| o.id == id) {
             return self.on_op_response(i, response);
+        }
+        if self.form.as_ref().and_then(|f| f.submitting) == Some(id) {
+            return self.on_form_response(response);
+        }
+        if let Some(i) = self.saves.iter().position(|(sid, _)| *sid == id) {
+            let (_, name) = self.saves.remove(i);
+            match response {
+                Response::Saved(p) => {
+                    let state = if p.enabled { "Enabled" } else { "Disabled" };
+                    self.info(format!("{state} '{name}'"));
+                    self.upsert(p);
+                }
+                Response::Failed(e) => self.error(format!("'{name}': {}", e.summary())),
+                _ => {}
+            }
+            return Vec::new();
         }
         if self.pending_copy.as_ref().map(|(pid, _)| *pid) == Some(id) {
             let Some((_, name)) = self.pending_copy.take() else {
@@ -1087,6 +1380,33 @@ impl App {
         Vec::new()
     }
 
+    fn on_form_response(&mut self, response: Response) -> Vec<Effect> {
+        let Some(f) = self.form.as_mut() else {
+            return Vec::new();
+        };
+        f.submitting = None;
+        match response {
+            Response::Saved(p) => {
+                let verb = match f.kind {
+                    form::FormKind::Create => "Created",
+                    form::FormKind::NewVersion { .. } => "Saved a new version of",
+                    form::FormKind::Properties { .. } => "Updated",
+                };
+                self.form = None;
+                self.info(format!("{verb} '{}'", p.name));
+                self.upsert(p);
+            }
+            Response::Failed(e) if e.kind == crate::vault::ErrorKind::DeletedButRecoverable => {
+                let name = f.name.clone();
+                f.service_error = Some(e.summary());
+                self.popup = Some(Popup::Conflict { name });
+            }
+            Response::Failed(e) => f.service_error = Some(e.summary()),
+            _ => {}
+        }
+        Vec::new()
+    }
+
     fn on_op_response(&mut self, i: usize, response: Response) -> Vec<Effect> {
         if let Response::Progress(p) = response {
             self.ops[i].progress = Some(p);
@@ -1094,6 +1414,35 @@ impl App {
         }
         let op = self.ops.remove(i);
         let secs = self.instant.saturating_duration_since(op.started).as_secs();
+        let followup = self
+            .followup
+            .filter(|(fid, _)| *fid == op.id)
+            .map(|(_, f)| f);
+        if followup.is_some() {
+            self.followup = None;
+        }
+        if op.kind == OpKind::Create {
+            return self.on_form_response(response);
+        }
+        let ok = !matches!(response, Response::Failed(_));
+        let mut effects = self.finish_op(op.clone(), secs, response);
+        match (followup, ok) {
+            (Some(Followup::Open), true) => effects.extend(self.open_named(&op.name)),
+            (Some(Followup::Create), true) => {
+                let created = self.start_op(OpKind::Create, op.name.clone());
+                if let Some(Effect::Send(id, _)) = created.first() {
+                    if let Some(f) = self.form.as_mut() {
+                        f.submitting = Some(*id);
+                    }
+                }
+                effects.extend(created);
+            }
+            _ => {}
+        }
+        effects
+    }
+
+    fn finish_op(&mut self, op: Operation, secs: u64, response: Response) -> Vec<Effect> {
         match response {
             Response::Deleted(d) => {
                 if let Some(v) = self.vault.as_mut() {
@@ -1143,6 +1492,7 @@ impl App {
                     OpKind::Delete => "delete",
                     OpKind::Recover => "recover",
                     OpKind::Purge => "purge",
+                    OpKind::Create => "create",
                 };
                 self.error(format!("{verb} '{}': {}", op.name, e.summary()));
             }

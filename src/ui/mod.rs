@@ -1,6 +1,7 @@
 //! The views: pure functions of `&App`. Only the visible rows of a list are drawn, so a vault of
 //! 100,000 secrets costs what 50 do.
 
+mod form;
 mod lists;
 mod popup;
 pub mod theme;
@@ -42,6 +43,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
     draw_filter(frame, app, &t, filter);
     draw_status(frame, app, &t, status);
     draw_hints(frame, app, &t, hints);
+    if let Some(f) = &app.form {
+        form::draw(frame, app, f, &t, area);
+    }
     if let Some(p) = &app.popup {
         popup::draw(frame, app, p, &t, area);
     }
@@ -212,7 +216,13 @@ pub fn keys(app: &App) -> Vec<(&'static str, &'static str)> {
                     ("s", "sort"),
                 ]);
                 if !ro {
-                    k.push(("d", "delete"));
+                    k.extend([
+                        ("n", "new secret"),
+                        ("u", "new version"),
+                        ("e", "properties"),
+                        ("x", "enable / disable"),
+                        ("d", "delete"),
+                    ]);
                 }
                 k.push(("Esc", "back to vaults"));
             }

@@ -105,6 +105,31 @@ pub fn draw(frame: &mut Frame, app: &App, popup: &Popup, t: &Theme, area: Rect) 
             ],
             false,
         ),
+        Popup::Conflict { name } => (
+            "deleted but recoverable",
+            vec![
+                Line::from(vec![
+                    Span::raw(" "),
+                    Span::styled(format!("'{name}'"), t.danger()),
+                    Span::raw(" is deleted but recoverable: its name cannot be reused"),
+                ]),
+                Line::from(" until it is recovered or purged."),
+                Line::raw(""),
+                Line::from(vec![
+                    Span::styled(" r", t.key()),
+                    Span::raw(" recover it (then open it)"),
+                ]),
+                Line::from(vec![
+                    Span::styled(" p", t.key()),
+                    Span::raw(" purge it for good, then create the new secret"),
+                ]),
+                Line::from(vec![
+                    Span::styled(" c", t.key()),
+                    Span::raw(" cancel: back to the form, nothing lost"),
+                ]),
+            ],
+            true,
+        ),
         Popup::OpenVault { input, error } => {
             let mut l = vec![
                 Line::raw(" Vault name (kv-prod) or URL (https://demo.localhost:8443):"),

@@ -53,6 +53,13 @@ pub enum Request {
         name: String,
         secret: NewSecret,
     },
+    /// A set that waits out a delete or purge still in progress (409 ObjectIsBeingDeleted): used to
+    /// create a secret right after purging the deleted one of the same name.
+    SetSecretWhenFree {
+        vault: String,
+        name: String,
+        secret: NewSecret,
+    },
     UpdateProperties {
         vault: String,
         name: String,
@@ -114,6 +121,8 @@ pub enum Phase {
     WaitingForRecovery,
     /// Purge refused while the delete completes (409 ObjectIsBeingDeleted); retrying.
     WaitingToPurge,
+    /// The name is still being deleted or purged (409 ObjectIsBeingDeleted); retrying the set.
+    WaitingForName,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -382,7 +391,7 @@ fn request_kind(r: &Request) -> &'static str {
         Request::ListSecrets { .. } => "list secrets",
         Request::GetSecret { .. } => "get secret",
         Request::ListVersions { .. } => "list versions",
-        Request::SetSecret { .. } => "set secret",
+        Request::SetSecret { .. } | Request::SetSecretWhenFree { .. } => "set secret",
         Request::UpdateProperties { .. } => "update properties",
         Request::Delete { .. } => "delete",
         Request::Recover { .. } => "recover",
@@ -418,6 +427,7 @@ async fn execute(id: RequestId, request: Request, clients: Arc<Clients>, tx: Sin
             | Request::GetSecret { vault, .. }
             | Request::ListVersions { vault, .. }
             | Request::SetSecret { vault, .. }
+            | Request::SetSecretWhenFree { vault, .. }
             | Request::UpdateProperties { vault, .. }
             | Request::Delete { vault, .. }
             | Request::Recover { vault, .. }
@@ -527,27 +537,20 @@ async fn operate(
             send(Response::Versions(versions));
             Ok(())
         }
+        Request::SetSecretWhenFree { name, secret, .. } => {
+            let saved = poll_until(poll, Phase::WaitingForName, send, || async {
+                match set_secret(client, &name, &secret).await {
+                    Ok(p) => Ok(Some(p)),
+                    Err(e) if e.kind == ErrorKind::BeingDeleted => Ok(None),
+                    Err(e) => Err(e),
+                }
+            })
+            .await?;
+            send(Response::Saved(saved));
+            Ok(())
+        }
         Request::SetSecret { name, secret, .. } => {
-            let params = SetSecretParameters {
-                value: Some(secret.value.expose().to_string()),
-                content_type: secret.content_type.clone(),
-                tags: (!secret.tags.is_empty()).then(|| secret.tags.clone().into_iter().collect()),
-                secret_attributes: Some(SecretAttributes {
-                    enabled: Some(secret.enabled),
-                    not_before: secret.not_before,
-                    expires: secret.expires,
-                    ..Default::default()
-                }),
-            };
-            let body = params.try_into().map_err(sdk)?;
-            let mut saved = client
-                .set_secret(&name, body, None)
-                .await
-                .map_err(sdk)?
-                .into_model()
-                .map_err(sdk)?;
-            drop(take_value(&mut saved));
-            send(Response::Saved(SecretProps::from(&saved)));
+            send(Response::Saved(set_secret(client, &name, &secret).await?));
             Ok(())
         }
         Request::UpdateProperties {
@@ -707,6 +710,38 @@ async fn operate(
             Ok(())
         }
         Request::Discover => Ok(()),
+    }
+}
+
+async fn set_secret(
+    client: &SecretClient,
+    name: &str,
+    secret: &NewSecret,
+) -> Result<SecretProps, VaultError> {
+    {
+        {
+            let params = SetSecretParameters {
+                value: Some(secret.value.expose().to_string()),
+                content_type: secret.content_type.clone(),
+                tags: (!secret.tags.is_empty()).then(|| secret.tags.clone().into_iter().collect()),
+                secret_attributes: Some(SecretAttributes {
+                    enabled: Some(secret.enabled),
+                    not_before: secret.not_before,
+                    expires: secret.expires,
+                    ..Default::default()
+                }),
+            };
+            let body = params.try_into().map_err(sdk)?;
+            let mut saved = client
+                .set_secret(name, body, None)
+                .await
+                .map_err(sdk)?
+                .into_model()
+                .map_err(sdk)?;
+            // The PUT answer echoes the value: drop it at once.
+            drop(take_value(&mut saved));
+            Ok(SecretProps::from(&saved))
+        }
     }
 }
 
