@@ -3,6 +3,7 @@
 
 pub mod filter;
 pub mod form;
+pub mod versions;
 
 use std::time::{Duration, Instant};
 
@@ -248,8 +249,10 @@ pub struct App {
     pub pending_copy: Option<(RequestId, String)>,
     /// The create / new version / properties form.
     pub form: Option<form::Form>,
-    /// Property changes in flight (`x`), by request.
-    pub saves: Vec<(RequestId, String)>,
+    /// Property changes in flight (`x`), by request; `true` when the change is to the latest version
+    /// (the list row is updated).
+    pub saves: Vec<(RequestId, String, bool)>,
+    pub versions: Option<versions::VersionsView>,
     pub followup: Option<(RequestId, Followup)>,
     /// The local UTC offset, read once at start-up (dates without an offset are local time).
     pub local_offset: time::UtcOffset,
@@ -296,6 +299,7 @@ impl App {
             pending_copy: None,
             form: None,
             saves: Vec::new(),
+            versions: None,
             followup: None,
             local_offset: time::UtcOffset::UTC,
             identity: None,
@@ -323,6 +327,12 @@ impl App {
             || self.discovering.is_some()
             || self.pending_copy.is_some()
             || !self.saves.is_empty()
+            || self.versions.as_ref().is_some_and(|v| {
+                v.loading.is_some()
+                    || v.compare
+                        .as_ref()
+                        .is_some_and(|c| c.left.2.is_some() || c.right.2.is_some())
+            })
             || self.form.as_ref().is_some_and(|f| f.submitting.is_some())
             || self.clip.as_ref().is_some_and(|c| c.deadline.is_some())
             || self.value.as_ref().is_some_and(|v| v.request.is_some())
@@ -530,7 +540,7 @@ impl App {
             return Vec::new();
         };
         let id = self.id();
-        self.saves.push((id, p.name.clone()));
+        self.saves.push((id, p.name.clone(), true));
         let patch = crate::vault::PropertiesPatch {
             enabled: Some(!p.enabled),
             ..Default::default()
@@ -1041,6 +1051,9 @@ impl App {
         if self.value.is_some() {
             return self.on_value_key(k);
         }
+        if self.versions.is_some() {
+            return self.on_versions_key(k);
+        }
         let len = self.rows.len();
         let page = list_height(self.size).max(1) as isize;
         match k.code {
@@ -1118,6 +1131,7 @@ impl App {
             (Screen::Vault, _, KeyCode::Char('n')) => self.open_form('n'),
             (Screen::Vault, Tab::Secrets, KeyCode::Char(c @ ('u' | 'e'))) => self.open_form(c),
             (Screen::Vault, Tab::Secrets, KeyCode::Char('x')) => return self.toggle_enabled(),
+            (Screen::Vault, Tab::Secrets, KeyCode::Char('v')) => return self.open_versions(),
             (Screen::Vault, Tab::Secrets, KeyCode::Char(c @ ('c' | 'y' | 'Y'))) => {
                 let p = self.selected_secret().cloned();
                 return self.copy_key(c, p, None);
@@ -1290,19 +1304,26 @@ impl App {
         if self.form.as_ref().and_then(|f| f.submitting) == Some(id) {
             return self.on_form_response(response);
         }
-        if let Some(i) = self.saves.iter().position(|(sid, _)| *sid == id) {
-            let (_, name) = self.saves.remove(i);
+        if let Some(i) = self.saves.iter().position(|(sid, _, _)| *sid == id) {
+            let (_, name, latest) = self.saves.remove(i);
             match response {
                 Response::Saved(p) => {
                     let state = if p.enabled { "Enabled" } else { "Disabled" };
                     self.info(format!("{state} '{name}'"));
-                    self.upsert(p);
+                    self.versions_saved(&p);
+                    if latest {
+                        self.upsert(p);
+                    }
                 }
                 Response::Failed(e) => self.error(format!("'{name}': {}", e.summary())),
                 _ => {}
             }
             return Vec::new();
         }
+        let response = match self.on_versions_response(id, response) {
+            Ok(effects) => return effects,
+            Err(r) => r,
+        };
         if self.pending_copy.as_ref().map(|(pid, _)| *pid) == Some(id) {
             let Some((_, name)) = self.pending_copy.take() else {
                 return Vec::new();
@@ -1392,9 +1413,19 @@ impl App {
                     form::FormKind::NewVersion { .. } => "Saved a new version of",
                     form::FormKind::Properties { .. } => "Updated",
                 };
+                let kind = f.kind.clone();
                 self.form = None;
                 self.info(format!("{verb} '{}'", p.name));
-                self.upsert(p);
+                self.versions_saved(&p);
+                if !matches!(
+                    kind,
+                    form::FormKind::Properties {
+                        version: Some(_),
+                        ..
+                    }
+                ) {
+                    self.upsert(p);
+                }
             }
             Response::Failed(e) if e.kind == crate::vault::ErrorKind::DeletedButRecoverable => {
                 let name = f.name.clone();

@@ -6,6 +6,7 @@ mod lists;
 mod popup;
 pub mod theme;
 mod value;
+mod versions;
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -33,6 +34,8 @@ pub fn draw(frame: &mut Frame, app: &App) {
     draw_tabs(frame, app, &t, tabs);
     if let Some(panel) = &app.value {
         value::draw(frame, app, panel, &t, body);
+    } else if let Some(v) = &app.versions {
+        versions::draw(frame, app, v, &t, body);
     } else {
         match (app.screen, app.tab) {
             (Screen::Vaults, _) => lists::vaults(frame, app, &t, body),
@@ -198,7 +201,26 @@ fn draw_status(frame: &mut Frame, app: &App, t: &Theme, area: Rect) {
 pub fn keys(app: &App) -> Vec<(&'static str, &'static str)> {
     let ro = app.vault.as_ref().is_some_and(|v| v.read_only);
     let mut k: Vec<(&str, &str)> = Vec::new();
-    if app.value.is_some() {
+    if app.versions.as_ref().is_some_and(|v| v.compare.is_some()) && app.value.is_none() {
+        k.extend([
+            ("Space", "reveal / hide both"),
+            ("Esc", "close the comparison"),
+        ]);
+    } else if app.versions.is_some() && app.value.is_none() {
+        k.extend([
+            ("Enter", "open this version's value"),
+            ("c", "copy this version's value"),
+            ("Space", "mark for comparing"),
+            ("=", "compare with the marked (or the newest) version"),
+        ]);
+        if !ro {
+            k.extend([
+                ("x", "enable / disable this version"),
+                ("e", "properties of this version"),
+            ]);
+        }
+        k.push(("Esc", "back to the secrets"));
+    } else if app.value.is_some() {
         k.extend([
             ("Space", "reveal / hide"),
             ("↑↓ j k", "scroll"),
@@ -223,6 +245,11 @@ pub fn keys(app: &App) -> Vec<(&'static str, &'static str)> {
                         ("x", "enable / disable"),
                         ("d", "delete"),
                     ]);
+                }
+                k.push(("v", "versions"));
+                if !ro {
+                    k.push(("E", "edit the value in $EDITOR (new version)"));
+                    k.push(("b", "back up to a file"));
                 }
                 k.push(("Esc", "back to vaults"));
             }
