@@ -1322,7 +1322,7 @@ impl App {
         }
         let response = match self.on_versions_response(id, response) {
             Ok(effects) => return effects,
-            Err(r) => r,
+            Err(r) => *r,
         };
         if self.pending_copy.as_ref().map(|(pid, _)| *pid) == Some(id) {
             let Some((_, name)) = self.pending_copy.take() else {

@@ -251,9 +251,9 @@ impl App {
         &mut self,
         id: RequestId,
         response: Response,
-    ) -> Result<Vec<Effect>, Response> {
+    ) -> Result<Vec<Effect>, Box<Response>> {
         let Some(view) = self.versions.as_mut() else {
-            return Err(response);
+            return Err(Box::new(response));
         };
         if view.loading == Some(id) {
             view.loading = None;
@@ -280,7 +280,7 @@ impl App {
                 }
             }
         }
-        Err(response)
+        Err(Box::new(response))
     }
 
     /// After a property change, keep the versions list in step.
