@@ -354,7 +354,10 @@ async fn run_tui(args: TuiArgs) -> Result<()> {
     result
 }
 
+static LOCAL_OFFSET: std::sync::OnceLock<time::UtcOffset> = std::sync::OnceLock::new();
+
 async fn run_tui_inner(args: &TuiArgs, demo_dir: Option<&std::path::Path>) -> Result<()> {
+    let local_offset = LOCAL_OFFSET.get().copied().unwrap_or(time::UtcOffset::UTC);
     let level: LevelFilter = args.log_level.into();
     let log_file = match demo_dir {
         Some(d) => Some(d.join("kvtui.log")),
@@ -383,6 +386,7 @@ async fn run_tui_inner(args: &TuiArgs, demo_dir: Option<&std::path::Path>) -> Re
     };
     let mut read_only_urls = Vec::new();
     let mut clipboard_cfg = kvtui::config::ClipboardConfig::default();
+    let mut user_config = kvtui::config::Config::default();
     if let Some(emu) = &demo {
         for (_, url) in emu.vaults() {
             vaults.add(&url, Source::Flag);
@@ -406,6 +410,7 @@ async fn run_tui_inner(args: &TuiArgs, demo_dir: Option<&std::path::Path>) -> Re
             match kvtui::config::load(&path) {
                 Ok(cfg) => {
                     clipboard_cfg = cfg.clipboard.clone();
+                    user_config = cfg.clone();
                     for spec in &cfg.vaults {
                         match sources::vault_url(spec.spec(), args.cloud) {
                             Ok(url) => {
@@ -480,6 +485,9 @@ async fn run_tui_inner(args: &TuiArgs, demo_dir: Option<&std::path::Path>) -> Re
     });
     let mut app = App::new(vaults);
     app.read_only = args.read_only;
+    app.local_offset = local_offset;
+    app.palette = kvtui::ui::theme::Palette::from_config(&user_config.theme);
+    app.bind_keys(&user_config.keys);
     app.color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let mut initial = Vec::new();
     if app.discovering.is_none() && (demo.is_some() || !args.no_discovery) {
@@ -530,6 +538,9 @@ async fn run_tui_inner(args: &TuiArgs, demo_dir: Option<&std::path::Path>) -> Re
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Read while the process has one thread: the time crate refuses to read it later.
+    let offset = time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC);
+    let _ = LOCAL_OFFSET.set(offset);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -7,7 +7,10 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste, EventStream};
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+    EventStream,
+};
 use crossterm::execute;
 use crossterm::terminal::{
     disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
@@ -28,6 +31,7 @@ pub fn restore() {
     let _ = disable_raw_mode();
     let _ = execute!(
         io::stdout(),
+        DisableMouseCapture,
         DisableBracketedPaste,
         LeaveAlternateScreen,
         crossterm::cursor::Show
@@ -52,10 +56,28 @@ impl Drop for Guard {
     }
 }
 
+/// Takes the terminal back after a suspension (the editor) and forces a full redraw.
+fn resume(terminal: &mut Term) -> Result<()> {
+    enable_raw_mode()?;
+    execute!(
+        io::stdout(),
+        EnterAlternateScreen,
+        EnableBracketedPaste,
+        EnableMouseCapture
+    )?;
+    terminal.clear()?;
+    Ok(())
+}
+
 fn enter() -> Result<Terminal<CrosstermBackend<Stdout>>> {
     enable_raw_mode().context("switching the terminal to raw mode")?;
-    execute!(io::stdout(), EnterAlternateScreen, EnableBracketedPaste)
-        .context("entering the alternate screen")?;
+    execute!(
+        io::stdout(),
+        EnterAlternateScreen,
+        EnableBracketedPaste,
+        EnableMouseCapture
+    )
+    .context("entering the alternate screen")?;
     Terminal::new(CrosstermBackend::new(io::stdout())).context("opening the terminal")
 }
 
@@ -108,6 +130,17 @@ fn perform(
                         tracing::warn!(error = %err, "could not record the recent vault");
                     }
                 }
+            }
+            Effect::Edit { value, base } => {
+                // Suspend the TUI around the editor, then take the screen back and redraw it whole.
+                restore();
+                let edited = crate::editor::edit(&base.name, value.expose());
+                drop(value);
+                if let Err(e) = resume(terminal) {
+                    tracing::warn!(error = %e, "could not take the terminal back");
+                }
+                let more = app.on_edited(base, edited);
+                perform(more, worker, options, clip, app, terminal);
             }
             Effect::Copy {
                 text,

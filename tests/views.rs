@@ -434,3 +434,162 @@ fn only_visible_rows_are_built_for_100k_secrets() {
     assert_eq!(app.rows.len(), expected, "filtered over all 100,000");
     assert_eq!(app.screen, Screen::Vault);
 }
+
+fn form_app(f: kvtui::app::form::Form) -> App {
+    let mut app = base_app();
+    open(&mut app);
+    app.local_offset = time::UtcOffset::from_hms(1, 0, 0).expect("offset");
+    app.form = Some(f);
+    app
+}
+
+#[test]
+fn forms_and_their_errors() {
+    use kvtui::app::form::Form;
+    snap("form_create_errors", || {
+        let mut f = Form::create();
+        f.name = "bad name".into();
+        f.value = zeroize::Zeroizing::new("line one\nline two".into());
+        f.tags = "env=prod\nnot a tag".into();
+        f.expires = "+30d".into();
+        f.not_before = "someday".into();
+        form_app(f)
+    });
+    snap("form_create_value_shown", || {
+        let mut f = Form::create();
+        f.name = "tls-cert".into();
+        f.value = zeroize::Zeroizing::new(
+            "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----".into(),
+        );
+        f.show_value = true;
+        f.focus = 1;
+        f.expires = "2026-12-31T08:00".into();
+        form_app(f)
+    });
+    snap("form_new_version", || {
+        let p = secret(
+            "db-password",
+            40,
+            Some(12),
+            Some("text/plain"),
+            &[("team", "data")],
+        );
+        form_app(Form::new_version(&p))
+    });
+    snap("form_properties_service_error", || {
+        let p = secret(
+            "app-config",
+            12,
+            Some(200),
+            Some("application/json"),
+            &[("team", "web")],
+        );
+        let mut f = Form::properties(&p, None, time::UtcOffset::UTC);
+        f.service_error =
+            Some("403 Forbidden (ForbiddenByRbac): caller lacks secrets/set on demo".into());
+        form_app(f)
+    });
+    snap("conflict_dialog", || {
+        let mut f = Form::create();
+        f.name = "old-db-password".into();
+        let mut app = form_app(f);
+        app.popup = Some(Popup::Conflict {
+            name: "old-db-password".into(),
+        });
+        app
+    });
+    snap("backup_prompt", || {
+        let mut app = base_app();
+        open(&mut app);
+        app.popup = Some(Popup::Backup {
+            name: "api-key".into(),
+            path: "./api-key.kvbackup".into(),
+            error: None,
+        });
+        app
+    });
+    snap("command_line_candidates", || {
+        let mut app = base_app();
+        app.popup = Some(Popup::Command {
+            input: "v".into(),
+            error: Some("vaults  versions  vault ".into()),
+        });
+        app
+    });
+}
+
+fn versions_app() -> App {
+    use kvtui::app::versions::VersionsView;
+    let mut app = base_app();
+    open(&mut app);
+    let mut v1 = secret("db-password", 40, None, Some("text/plain"), &[]);
+    v1.version = Some("a1b2c3d4e5f60718293a4b5c6d7e8f90".into());
+    let mut v2 = secret("db-password", 100, Some(-3), Some("text/plain"), &[]);
+    v2.version = Some("0f9e8d7c6b5a49382716051423324150".into());
+    v2.enabled = false;
+    app.versions = Some(VersionsView {
+        name: "db-password".into(),
+        items: vec![v1, v2],
+        marked: Some("0f9e8d7c6b5a49382716051423324150".into()),
+        ..VersionsView::default()
+    });
+    app
+}
+
+#[test]
+fn versions_and_the_comparison() {
+    use kvtui::app::versions::Compare;
+    snap("versions", versions_app);
+    let compare = |revealed: bool| {
+        move || {
+            let mut app = versions_app();
+            if let Some(v) = app.versions.as_mut() {
+                v.compare = Some(Compare {
+                    left: (
+                        "0f9e8d7c6b5a49382716051423324150".into(),
+                        Some(SecretValue::new("host=db\nport=5432\nuser=old".into())),
+                        None,
+                    ),
+                    right: (
+                        "a1b2c3d4e5f60718293a4b5c6d7e8f90".into(),
+                        Some(SecretValue::new("host=db\nport=6432\nuser=old".into())),
+                        None,
+                    ),
+                    revealed,
+                    error: None,
+                });
+            }
+            app
+        }
+    };
+    snap("versions_compare_masked", compare(false));
+    snap("versions_compare_revealed", compare(true));
+    for size in SIZES {
+        let (text, _) = render(&mut compare(false)(), size);
+        assert!(!text.contains("port="), "masked comparison shows no value");
+        assert_eq!(
+            text.matches("≠ ••").count(),
+            2,
+            "the one differing line is marked on both sides"
+        );
+    }
+}
+
+#[test]
+fn the_light_theme_and_colour_overrides() {
+    let mut app = base_app();
+    open(&mut app);
+    let cfg = kvtui::config::ThemeConfig {
+        name: Some("light".into()),
+        selected_bg: Some("#005f87".into()),
+        ..Default::default()
+    };
+    app.palette = kvtui::ui::theme::Palette::from_config(&cfg);
+    let (text, buf) = render(&mut app, (100, 30));
+    let y = text
+        .lines()
+        .position(|l| l.starts_with("api-key"))
+        .expect("row") as u16;
+    assert_eq!(buf[(0, y)].bg, Color::Rgb(0x00, 0x5f, 0x87));
+    assert_eq!(buf[(1, 0)].fg, Color::Blue, "the light theme's accent");
+}

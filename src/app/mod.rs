@@ -67,6 +67,60 @@ pub enum Popup {
     Conflict {
         name: String,
     },
+    /// `b`: the file to write the backup blob to.
+    Backup {
+        name: String,
+        path: String,
+        error: Option<String>,
+    },
+    /// `:` command line.
+    Command {
+        input: String,
+        error: Option<String>,
+    },
+}
+
+/// The `:` commands, for completion.
+pub const COMMANDS: [&str; 9] = [
+    "vaults", "secrets", "deleted", "versions", "vault ", "backup ", "restore ", "new", "q",
+];
+
+/// Completes `input` against the commands and, after `vault `, the vault names. Returns the new
+/// input, or the candidates when there are several.
+pub fn complete(input: &str, vault_names: &[String]) -> Result<String, Vec<String>> {
+    let candidates: Vec<String> = if let Some(rest) = input.strip_prefix("vault ") {
+        vault_names
+            .iter()
+            .filter(|n| n.to_lowercase().starts_with(&rest.to_lowercase()))
+            .map(|n| format!("vault {n}"))
+            .collect()
+    } else {
+        COMMANDS
+            .iter()
+            .filter(|c| c.starts_with(input))
+            .map(|c| c.to_string())
+            .collect()
+    };
+    match candidates.len() {
+        0 => Err(Vec::new()),
+        1 => Ok(candidates[0].clone()),
+        _ => {
+            // The longest common prefix, if it adds anything.
+            let first = &candidates[0];
+            let common = (0..first.len())
+                .take_while(|i| {
+                    candidates
+                        .iter()
+                        .all(|c| c.as_bytes().get(*i) == first.as_bytes().get(*i))
+                })
+                .count();
+            if common > input.len() {
+                Ok(first[..common].to_string())
+            } else {
+                Err(candidates)
+            }
+        }
+    }
 }
 
 /// The masked value panel. The value is fetched when it opens and dropped when it closes.
@@ -217,6 +271,11 @@ pub enum Effect {
         label: String,
         sensitive: bool,
     },
+    /// Suspend the TUI and edit `value` in $EDITOR; a change becomes a new version of `base`.
+    Edit {
+        value: SecretValue,
+        base: SecretProps,
+    },
 }
 
 /// The last copy, for the status bar's countdown.
@@ -247,6 +306,12 @@ pub struct App {
     pub clip: Option<ClipInfo>,
     /// A value being fetched to be copied (`c` in the list).
     pub pending_copy: Option<(RequestId, String)>,
+    /// A value being fetched to be edited in $EDITOR (`E`).
+    pub pending_edit: Option<(RequestId, SecretProps)>,
+    /// New versions from $EDITOR being saved.
+    pub edits: Vec<(RequestId, String)>,
+    /// Backups and restores in flight, with the file.
+    pub files: Vec<(RequestId, String)>,
     /// The create / new version / properties form.
     pub form: Option<form::Form>,
     /// Property changes in flight (`x`), by request; `true` when the change is to the latest version
@@ -256,6 +321,9 @@ pub struct App {
     pub followup: Option<(RequestId, Followup)>,
     /// The local UTC offset, read once at start-up (dates without an offset are local time).
     pub local_offset: time::UtcOffset,
+    pub palette: crate::ui::theme::Palette,
+    /// User key → the default key of the action it is bound to (`[keys]` in the config).
+    pub keymap: std::collections::HashMap<KeyEvent, KeyEvent>,
     pub identity: Option<String>,
     pub read_only: bool,
     pub quit: bool,
@@ -297,11 +365,16 @@ impl App {
             status: None,
             clip: None,
             pending_copy: None,
+            pending_edit: None,
+            edits: Vec::new(),
+            files: Vec::new(),
             form: None,
             saves: Vec::new(),
             versions: None,
             followup: None,
             local_offset: time::UtcOffset::UTC,
+            palette: crate::ui::theme::Palette::DARK,
+            keymap: std::collections::HashMap::new(),
             identity: None,
             read_only: false,
             quit: false,
@@ -327,6 +400,9 @@ impl App {
             || self.discovering.is_some()
             || self.pending_copy.is_some()
             || !self.saves.is_empty()
+            || self.pending_edit.is_some()
+            || !self.edits.is_empty()
+            || !self.files.is_empty()
             || self.versions.as_ref().is_some_and(|v| {
                 v.loading.is_some()
                     || v.compare
@@ -363,6 +439,19 @@ impl App {
             text: text.into(),
             error: false,
         });
+    }
+
+    /// Applies `[keys]` from the config (already checked): each key stands for its action's default.
+    pub fn bind_keys(&mut self, keys: &std::collections::BTreeMap<String, String>) {
+        for (key, action) in keys {
+            let default = crate::config::ACTIONS
+                .iter()
+                .find(|(a, _)| a == action)
+                .and_then(|(_, d)| crate::config::parse_key(d));
+            if let (Some(from), Some(to)) = (crate::config::parse_key(key), default) {
+                self.keymap.insert(from, to);
+            }
+        }
     }
 
     // ---- derived rows -------------------------------------------------------------------------
@@ -710,6 +799,208 @@ impl App {
         Vec::new()
     }
 
+    // ---- backup, restore, the command line ------------------------------------------------------
+
+    fn backup_to(&mut self, name: String, path: String) -> Vec<Effect> {
+        let Some(url) = self.vault.as_ref().map(|v| v.url.clone()) else {
+            return Vec::new();
+        };
+        let id = self.id();
+        self.files.push((id, path.clone()));
+        vec![Effect::Send(
+            id,
+            Request::Backup {
+                vault: url,
+                name,
+                path: path.into(),
+            },
+        )]
+    }
+
+    fn restore_from(&mut self, path: String) -> Vec<Effect> {
+        if self.refuse_read_only("restore") {
+            return Vec::new();
+        }
+        let Some(url) = self.vault.as_ref().map(|v| v.url.clone()) else {
+            self.error("open a vault first: the backup is restored into the open vault");
+            return Vec::new();
+        };
+        let id = self.id();
+        self.files.push((id, path.clone()));
+        vec![Effect::Send(
+            id,
+            Request::Restore {
+                vault: url,
+                path: path.into(),
+            },
+        )]
+    }
+
+    fn run_command(&mut self, input: String) -> Vec<Effect> {
+        let line = input.trim();
+        let (cmd, arg) = line
+            .split_once(' ')
+            .map(|(c, a)| (c, a.trim()))
+            .unwrap_or((line, ""));
+        let in_vault = self.vault.is_some();
+        match (cmd, arg) {
+            ("q" | "quit" | "q!", _) => {
+                if self.ops.is_empty() || cmd == "q!" {
+                    self.quit = true;
+                    return self.close_vault();
+                }
+                self.popup = Some(Popup::ConfirmQuit);
+            }
+            ("vaults", _) => {
+                let effects = self.close_vault();
+                self.screen = Screen::Vaults;
+                self.invalidate();
+                return effects;
+            }
+            ("secrets" | "deleted", _) if in_vault => {
+                self.versions = None;
+                self.value = None;
+                self.screen = Screen::Vault;
+                self.tab = if cmd == "secrets" {
+                    Tab::Secrets
+                } else {
+                    Tab::Deleted
+                };
+                self.invalidate();
+            }
+            ("versions", _) if in_vault => {
+                self.tab = Tab::Secrets;
+                return self.open_versions();
+            }
+            ("new", _) if in_vault => self.open_form('n'),
+            ("vault", name) if !name.is_empty() => {
+                let found = self
+                    .vaults
+                    .entries
+                    .iter()
+                    .find(|e| e.name.eq_ignore_ascii_case(name) || e.url.eq_ignore_ascii_case(name))
+                    .map(|e| e.url.clone());
+                let url = match found {
+                    Some(u) => u,
+                    None => match crate::vault::sources::vault_url(
+                        name,
+                        crate::vault::credential::Cloud::Public,
+                    ) {
+                        Ok(u) => {
+                            self.vaults.add(&u, Source::Flag);
+                            u
+                        }
+                        Err(e) => {
+                            self.popup = Some(Popup::Command {
+                                input,
+                                error: Some(e),
+                            });
+                            return Vec::new();
+                        }
+                    },
+                };
+                return self.open_vault(&url);
+            }
+            ("backup", path) if in_vault && !path.is_empty() => {
+                if let Some(name) = self.selected_secret().map(|p| p.name.clone()) {
+                    return self.backup_to(name, path.to_string());
+                }
+            }
+            ("restore", path) if !path.is_empty() => return self.restore_from(path.to_string()),
+            _ => {
+                let why = if ["secrets", "deleted", "versions", "new", "backup"].contains(&cmd)
+                    && !in_vault
+                {
+                    format!(":{cmd} needs an open vault")
+                } else if ["vault", "backup", "restore"].contains(&cmd) {
+                    format!(":{cmd} needs an argument (Tab completes)")
+                } else {
+                    format!("unknown command ':{cmd}' — :vaults :secrets :deleted :versions :vault NAME :backup FILE :restore FILE :new :q")
+                };
+                self.popup = Some(Popup::Command {
+                    input,
+                    error: Some(why),
+                });
+            }
+        }
+        Vec::new()
+    }
+
+    // ---- $EDITOR ------------------------------------------------------------------------------
+
+    /// `E`: edit the latest value in $EDITOR (fetched first unless the panel has it).
+    fn start_edit(&mut self) -> Vec<Effect> {
+        if self.refuse_read_only("editing") {
+            return Vec::new();
+        }
+        if let Some(panel) = &self.value {
+            if let (Some(value), Some(props)) = (&panel.value, &panel.props) {
+                return vec![Effect::Edit {
+                    value: value.clone(),
+                    base: props.clone(),
+                }];
+            }
+        }
+        let (Some(p), Some(url)) = (
+            self.selected_secret().cloned(),
+            self.vault.as_ref().map(|v| v.url.clone()),
+        ) else {
+            return Vec::new();
+        };
+        if p.managed {
+            self.error("certificate-backed (managed) secrets are read-only");
+            return Vec::new();
+        }
+        let id = self.id();
+        self.pending_edit = Some((id, p.clone()));
+        vec![Effect::Send(
+            id,
+            Request::GetSecret {
+                vault: url,
+                name: p.name,
+                version: None,
+            },
+        )]
+    }
+
+    /// The event loop reports what the editor did.
+    pub fn on_edited(&mut self, base: SecretProps, edited: crate::editor::Edited) -> Vec<Effect> {
+        match edited {
+            crate::editor::Edited::Unchanged => {
+                self.info(format!("'{}' unchanged: no new version", base.name));
+                Vec::new()
+            }
+            crate::editor::Edited::Failed(why) => {
+                self.error(why);
+                Vec::new()
+            }
+            crate::editor::Edited::Changed(value) => {
+                let Some(url) = self.vault.as_ref().map(|v| v.url.clone()) else {
+                    return Vec::new();
+                };
+                let id = self.id();
+                self.edits.push((id, base.name.clone()));
+                // A PUT inherits nothing: send content type, tags and enabled again.
+                let secret = crate::vault::NewSecret {
+                    value,
+                    content_type: base.content_type.clone(),
+                    tags: base.tags.clone(),
+                    enabled: base.enabled,
+                    not_before: None,
+                    expires: None,
+                };
+                vec![Effect::Send(
+                    id,
+                    Request::SetSecret {
+                        vault: url,
+                        name: base.name,
+                        secret,
+                    },
+                )]
+            }
+        }
+    }
+
     // ---- clipboard ----------------------------------------------------------------------------
 
     /// The event loop reports a copy.
@@ -983,8 +1274,71 @@ impl App {
                 self.size = (*w, *h);
                 Vec::new()
             }
+            Event::Mouse(m) => self.on_mouse(*m),
             _ => Vec::new(),
         }
+    }
+
+    /// Click selects a row or a tab, the wheel scrolls. Rows start below the title, tabs and header.
+    fn on_mouse(&mut self, m: crossterm::event::MouseEvent) -> Vec<Effect> {
+        use crossterm::event::{MouseButton, MouseEventKind};
+        if self.popup.is_some() || self.form.is_some() {
+            return Vec::new();
+        }
+        let wheel = match m.kind {
+            MouseEventKind::ScrollDown => 3,
+            MouseEventKind::ScrollUp => -3,
+            MouseEventKind::Down(MouseButton::Left) => 0,
+            _ => return Vec::new(),
+        };
+        if let Some(panel) = self.value.as_mut() {
+            panel.scroll = (panel.scroll as i32 + wheel).max(0) as u16;
+            return Vec::new();
+        }
+        if let Some(view) = self.versions.as_mut() {
+            let len = view.items.len();
+            if wheel != 0 {
+                view.cursor.step(wheel as isize, len);
+            } else if m.row >= 4 {
+                let h = list_height(self.size).saturating_sub(1).max(1);
+                let offset = view.cursor.selected.saturating_sub(h - 1);
+                let i = offset + (m.row - 4) as usize;
+                if i < len {
+                    view.cursor.selected = i;
+                }
+            }
+            return Vec::new();
+        }
+        if wheel != 0 {
+            let len = self.rows.len();
+            self.cursor().step(wheel as isize, len);
+            return Vec::new();
+        }
+        if m.row == 1 && self.screen == Screen::Vault {
+            let secrets_width = self
+                .vault
+                .as_ref()
+                .map(|v| format!(" Secrets ({})", v.secrets.len()).chars().count())
+                .unwrap_or(0) as u16;
+            let tab = if m.column < secrets_width {
+                Tab::Secrets
+            } else if m.column >= secrets_width + 3 {
+                Tab::Deleted
+            } else {
+                self.tab
+            };
+            if tab != self.tab {
+                self.tab = tab;
+                self.invalidate();
+            }
+        } else if m.row >= 3 {
+            let offset = self.current_cursor().offset;
+            let i = offset + (m.row - 3) as usize;
+            if i < self.rows.len() {
+                self.cursor().selected = i;
+            }
+        }
+        Vec::new()
     }
 
     fn on_paste(&mut self, text: &str) {
@@ -1048,6 +1402,12 @@ impl App {
             self.invalidate();
             return Vec::new();
         }
+        // A user binding stands for the action's default key.
+        let k = self
+            .keymap
+            .get(&KeyEvent::new(k.code, k.modifiers))
+            .copied()
+            .unwrap_or(k);
         if self.value.is_some() {
             return self.on_value_key(k);
         }
@@ -1064,6 +1424,12 @@ impl App {
             KeyCode::Home | KeyCode::Char('g') => self.cursor().selected = 0,
             KeyCode::End | KeyCode::Char('G') => self.cursor().selected = len.saturating_sub(1),
             KeyCode::Char('/') => self.filter_editing = true,
+            KeyCode::Char(':') => {
+                self.popup = Some(Popup::Command {
+                    input: String::new(),
+                    error: None,
+                })
+            }
             KeyCode::Char('?') => self.popup = Some(Popup::Help),
             KeyCode::Char('R') => return self.refresh(),
             KeyCode::Char('q') => {
@@ -1132,6 +1498,17 @@ impl App {
             (Screen::Vault, Tab::Secrets, KeyCode::Char(c @ ('u' | 'e'))) => self.open_form(c),
             (Screen::Vault, Tab::Secrets, KeyCode::Char('x')) => return self.toggle_enabled(),
             (Screen::Vault, Tab::Secrets, KeyCode::Char('v')) => return self.open_versions(),
+            (Screen::Vault, Tab::Secrets, KeyCode::Char('E')) => return self.start_edit(),
+            (Screen::Vault, Tab::Secrets, KeyCode::Char('b')) => {
+                if let Some(p) = self.selected_secret() {
+                    let name = p.name.clone();
+                    self.popup = Some(Popup::Backup {
+                        path: format!("./{name}.kvbackup"),
+                        name,
+                        error: None,
+                    });
+                }
+            }
             (Screen::Vault, Tab::Secrets, KeyCode::Char(c @ ('c' | 'y' | 'Y'))) => {
                 let p = self.selected_secret().cloned();
                 return self.copy_key(c, p, None);
@@ -1196,6 +1573,7 @@ impl App {
             KeyCode::PageUp => panel.scroll = panel.scroll.saturating_sub(10),
             KeyCode::Char('g') | KeyCode::Home => panel.scroll = 0,
             KeyCode::Char('?') => self.popup = Some(Popup::Help),
+            KeyCode::Char('E') => return self.start_edit(),
             KeyCode::Char(c @ ('c' | 'y' | 'Y')) => {
                 if c == 'c' && panel.value.is_none() {
                     self.info("the value is still being fetched");
@@ -1244,6 +1622,77 @@ impl App {
                 _ => self.popup = Some(Popup::ConfirmPurge { name, typed }),
             },
             Popup::Conflict { name } => return self.on_conflict_key(name, k),
+            Popup::Backup { name, mut path, .. } => match k.code {
+                KeyCode::Esc => {}
+                KeyCode::Enter if path.trim().is_empty() => {
+                    self.popup = Some(Popup::Backup {
+                        name,
+                        path,
+                        error: Some("a file name is needed".into()),
+                    })
+                }
+                KeyCode::Enter => return self.backup_to(name, path),
+                KeyCode::Backspace => {
+                    path.pop();
+                    self.popup = Some(Popup::Backup {
+                        name,
+                        path,
+                        error: None,
+                    });
+                }
+                KeyCode::Char(c) => {
+                    path.push(c);
+                    self.popup = Some(Popup::Backup {
+                        name,
+                        path,
+                        error: None,
+                    });
+                }
+                _ => {
+                    self.popup = Some(Popup::Backup {
+                        name,
+                        path,
+                        error: None,
+                    })
+                }
+            },
+            Popup::Command { mut input, .. } => match k.code {
+                KeyCode::Esc => {}
+                KeyCode::Enter => return self.run_command(input),
+                KeyCode::Tab => {
+                    let names: Vec<String> =
+                        self.vaults.entries.iter().map(|e| e.name.clone()).collect();
+                    match complete(&input, &names) {
+                        Ok(c) => {
+                            self.popup = Some(Popup::Command {
+                                input: c,
+                                error: None,
+                            })
+                        }
+                        Err(c) if c.is_empty() => {
+                            self.popup = Some(Popup::Command {
+                                error: Some(format!("no command starts with '{input}'")),
+                                input,
+                            })
+                        }
+                        Err(c) => {
+                            self.popup = Some(Popup::Command {
+                                input,
+                                error: Some(c.join("  ")),
+                            })
+                        }
+                    }
+                }
+                KeyCode::Backspace => {
+                    input.pop();
+                    self.popup = Some(Popup::Command { input, error: None });
+                }
+                KeyCode::Char(c) => {
+                    input.push(c);
+                    self.popup = Some(Popup::Command { input, error: None });
+                }
+                _ => self.popup = Some(Popup::Command { input, error: None }),
+            },
             Popup::OpenVault { mut input, .. } => match k.code {
                 KeyCode::Esc => {}
                 KeyCode::Enter => match crate::vault::sources::vault_url(
@@ -1300,6 +1749,62 @@ impl App {
         }
         if let Some(i) = self.ops.iter().position(|o| o.id == id) {
             return self.on_op_response(i, response);
+        }
+        if self.pending_edit.as_ref().map(|(pid, _)| *pid) == Some(id) {
+            let Some((_, base)) = self.pending_edit.take() else {
+                return Vec::new();
+            };
+            return match response {
+                Response::Value { value, props } => vec![Effect::Edit {
+                    value,
+                    base: SecretProps {
+                        name: base.name,
+                        ..props
+                    },
+                }],
+                Response::Failed(e) => {
+                    self.error(format!("edit '{}': {}", base.name, e.summary()));
+                    Vec::new()
+                }
+                _ => Vec::new(),
+            };
+        }
+        if let Some(i) = self.files.iter().position(|(fid, _)| *fid == id) {
+            let (_, path) = self.files.remove(i);
+            match response {
+                Response::BackedUp { bytes, .. } => self.info(format!(
+                    "Backed up to {path} ({bytes} bytes, readable by you only)"
+                )),
+                Response::Saved(p) => {
+                    self.info(format!("Restored '{}' from {path}", p.name));
+                    self.upsert(p);
+                }
+                Response::Failed(e) => self.error(format!("{path}: {}", e.summary())),
+                _ => {}
+            }
+            return Vec::new();
+        }
+        if let Some(i) = self.edits.iter().position(|(eid, _)| *eid == id) {
+            let (_, name) = self.edits.remove(i);
+            match response {
+                Response::Saved(p) => {
+                    self.info(format!(
+                        "Saved a new version of '{name}' (edited in $EDITOR)"
+                    ));
+                    if self
+                        .value
+                        .as_ref()
+                        .is_some_and(|v| v.name.eq_ignore_ascii_case(&name))
+                    {
+                        // The open panel showed the old value: drop it.
+                        self.value = None;
+                    }
+                    self.upsert(p);
+                }
+                Response::Failed(e) => self.error(format!("saving '{name}': {}", e.summary())),
+                _ => {}
+            }
+            return Vec::new();
         }
         if self.form.as_ref().and_then(|f| f.submitting) == Some(id) {
             return self.on_form_response(response);

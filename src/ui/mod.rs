@@ -19,7 +19,10 @@ use theme::Theme;
 pub const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
 pub fn draw(frame: &mut Frame, app: &App) {
-    let t = Theme { color: app.color };
+    let t = Theme {
+        color: app.color,
+        palette: app.palette,
+    };
     let area = frame.area();
     let [title, tabs, body, filter, status, hints] = Layout::vertical([
         Constraint::Length(1),
@@ -283,6 +286,19 @@ fn hints(app: &App) -> Vec<(&'static str, &'static str)> {
             ("↑↓", "scroll"),
             ("Esc", "close"),
         ]);
+    } else if app.versions.as_ref().is_some_and(|v| v.compare.is_some()) {
+        h.extend([("Space", "reveal"), ("Esc", "close")]);
+    } else if app.versions.is_some() {
+        h.extend([
+            ("Enter", "value"),
+            ("c", "copy"),
+            ("Space", "mark"),
+            ("=", "compare"),
+        ]);
+        if !ro {
+            h.push(("x", "on/off"));
+        }
+        h.push(("Esc", "back"));
     } else {
         match (app.screen, app.tab) {
             (Screen::Vaults, _) => {
@@ -293,12 +309,11 @@ fn hints(app: &App) -> Vec<(&'static str, &'static str)> {
                     ("Enter", "value"),
                     ("c", "copy"),
                     ("/", "filter"),
-                    ("Tab", "deleted"),
+                    ("v", "versions"),
                 ]);
                 if !ro {
-                    h.push(("d", "delete"));
+                    h.extend([("n", "new"), ("d", "delete")]);
                 }
-                h.push(("Esc", "vaults"));
             }
             (Screen::Vault, Tab::Deleted) => {
                 h.extend([("/", "filter"), ("Tab", "secrets")]);

@@ -130,6 +130,43 @@ pub fn draw(frame: &mut Frame, app: &App, popup: &Popup, t: &Theme, area: Rect) 
             ],
             true,
         ),
+        Popup::Backup { name, path, error } => {
+            let mut l = vec![
+                Line::from(vec![
+                    Span::raw(" Back up "),
+                    Span::styled(format!("'{name}'"), t.title()),
+                    Span::raw(" (every version, sealed by the vault) to:"),
+                ]),
+                Line::from(vec![
+                    Span::styled(" > ", t.key()),
+                    Span::raw(path.clone()),
+                    Span::styled("▏", t.key()),
+                ]),
+                Line::from(Span::styled(
+                    " The file is created readable by you only. Restore it with :restore FILE.",
+                    t.muted(),
+                )),
+            ];
+            if let Some(e) = error {
+                l.push(Line::from(Span::styled(format!(" {e}"), t.error())));
+            }
+            ("backup", l, false)
+        }
+        Popup::Command { input, error } => {
+            let mut l = vec![Line::from(vec![
+                Span::styled(" :", t.key()),
+                Span::raw(input.clone()),
+                Span::styled("▏", t.key()),
+            ])];
+            match error {
+                Some(e) => l.push(Line::from(Span::styled(format!(" {e}"), t.warn()))),
+                None => l.push(Line::from(Span::styled(
+                    " vaults · secrets · deleted · versions · vault NAME · backup FILE · restore FILE · new · q   (Tab completes)",
+                    t.muted(),
+                ))),
+            }
+            ("command", l, false)
+        }
         Popup::OpenVault { input, error } => {
             let mut l = vec![
                 Line::raw(" Vault name (kv-prod) or URL (https://demo.localhost:8443):"),

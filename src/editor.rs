@@ -1,0 +1,167 @@
+//! Editing a value in `$VISUAL` / `$EDITOR` (then `vi`): the value goes into a 0600 file inside a
+//! private 0700 directory (under `$XDG_RUNTIME_DIR` when set), vi/vim/nvim start without swap or
+//! viminfo (`-n -i NONE`), and the file is overwritten and removed afterwards — also when the editor
+//! fails. The caller suspends the TUI around `edit`.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use ring::rand::{SecureRandom, SystemRandom};
+use zeroize::Zeroizing;
+
+use crate::vault::SecretValue;
+
+#[derive(Debug)]
+pub enum Edited {
+    Changed(SecretValue),
+    Unchanged,
+    Failed(String),
+}
+
+/// The editor command: `$VISUAL`, `$EDITOR`, else `vi`, split into words; vi-family editors get
+/// `-n -i NONE`.
+pub fn editor_command() -> Vec<String> {
+    let spec = ["VISUAL", "EDITOR"]
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .find(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| "vi".into());
+    command_for(&spec)
+}
+
+/// The words of an editor setting, with `-n -i NONE` for the vi family.
+pub fn command_for(spec: &str) -> Vec<String> {
+    let mut words: Vec<String> = spec.split_whitespace().map(str::to_string).collect();
+    let program = words
+        .first()
+        .map(|p| {
+            Path::new(p)
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        })
+        .unwrap_or_default();
+    if matches!(program.as_str(), "vi" | "vim" | "nvim" | "view") {
+        words.extend(["-n".into(), "-i".into(), "NONE".into()]);
+    }
+    words
+}
+
+/// A private directory for the file: under `$XDG_RUNTIME_DIR` (a per-user tmpfs) when set.
+fn private_dir() -> std::io::Result<PathBuf> {
+    let base = std::env::var_os("XDG_RUNTIME_DIR")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .filter(|p| p.is_dir())
+        .unwrap_or_else(std::env::temp_dir);
+    let mut r = [0u8; 8];
+    let _ = SystemRandom::new().fill(&mut r);
+    let name: String = r.iter().map(|b| format!("{b:02x}")).collect();
+    let dir = base.join(format!("kvtui-edit-{name}"));
+    let mut b = fs::DirBuilder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(&dir)?;
+    Ok(dir)
+}
+
+/// Overwrites the file with zeros, then removes it and its directory.
+fn scrub(dir: &Path, file: &Path) {
+    if let Ok(meta) = fs::metadata(file) {
+        if let Ok(mut f) = fs::OpenOptions::new().write(true).open(file) {
+            let _ = f.write_all(&vec![0u8; meta.len() as usize]);
+            let _ = f.sync_all();
+        }
+    }
+    let _ = fs::remove_file(file);
+    let _ = fs::remove_dir_all(dir);
+}
+
+/// Runs the editor on `value` (blocking) and says what became of it.
+pub fn edit(name: &str, value: &str) -> Edited {
+    let dir = match private_dir() {
+        Ok(d) => d,
+        Err(e) => return Edited::Failed(format!("cannot make a private directory: {e}")),
+    };
+    let safe: String = name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    let file = dir.join(format!("{safe}.txt"));
+    let result = (|| {
+        let mut opts = fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let mut f = opts
+            .open(&file)
+            .map_err(|e| format!("cannot write the temporary file: {e}"))?;
+        f.write_all(value.as_bytes()).map_err(|e| e.to_string())?;
+        f.sync_all().map_err(|e| e.to_string())?;
+        drop(f);
+        let words = editor_command();
+        let (program, args) = words.split_first().ok_or("no editor")?;
+        let status = Command::new(program)
+            .args(args)
+            .arg(&file)
+            .status()
+            .map_err(|e| format!("cannot start the editor '{program}': {e} (set $EDITOR)"))?;
+        if !status.success() {
+            return Err(format!(
+                "the editor '{program}' exited with {status}: nothing saved"
+            ));
+        }
+        let edited = Zeroizing::new(
+            fs::read_to_string(&file).map_err(|e| format!("cannot read the edited file: {e}"))?,
+        );
+        // Editors add a final newline; the value had none: do not count that as a change.
+        let edited_value = if !value.ends_with('\n') {
+            edited.strip_suffix('\n').unwrap_or(&edited)
+        } else {
+            &edited
+        };
+        Ok(if edited_value == value {
+            Edited::Unchanged
+        } else {
+            Edited::Changed(SecretValue::new(edited_value.to_string()))
+        })
+    })();
+    scrub(&dir, &file);
+    match result {
+        Ok(e) => e,
+        Err(e) => Edited::Failed(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vi_family_editors_run_without_swap_or_viminfo() {
+        assert_eq!(
+            command_for("/usr/bin/nvim"),
+            ["/usr/bin/nvim", "-n", "-i", "NONE"]
+        );
+        assert_eq!(command_for("vim"), ["vim", "-n", "-i", "NONE"]);
+        assert_eq!(command_for("code --wait"), ["code", "--wait"]);
+    }
+
+    #[test]
+    fn an_unchanged_edit_creates_nothing_and_the_file_is_gone() {
+        // `true` leaves the file as it is: unchanged.
+        std::env::set_var("VISUAL", "true");
+        assert!(matches!(edit("x", "value"), Edited::Unchanged));
+        std::env::set_var("VISUAL", "false");
+        assert!(matches!(edit("x", "value"), Edited::Failed(m) if m.contains("nothing saved")));
+        std::env::remove_var("VISUAL");
+    }
+}
