@@ -56,16 +56,20 @@ impl Drop for Guard {
     }
 }
 
-/// Takes the terminal back after a suspension (the editor) and forces a full redraw.
+/// Takes the terminal back after a suspension (the editor) and forces a full redraw. Not with
+/// `Terminal::clear`: it asks the terminal for the cursor position, and the answer arrives on stdin,
+/// which the event stream is reading — it fails and the old frame is kept as "already drawn". A new
+/// `Terminal` has no previous frame, so its first draw writes every cell.
 fn resume(terminal: &mut Term) -> Result<()> {
     enable_raw_mode()?;
     execute!(
         io::stdout(),
         EnterAlternateScreen,
         EnableBracketedPaste,
-        EnableMouseCapture
+        EnableMouseCapture,
+        crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
     )?;
-    terminal.clear()?;
+    *terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
     Ok(())
 }
 

@@ -1402,12 +1402,13 @@ impl App {
             self.invalidate();
             return Vec::new();
         }
-        // A user binding stands for the action's default key.
-        let k = self
-            .keymap
-            .get(&KeyEvent::new(k.code, k.modifiers))
-            .copied()
-            .unwrap_or(k);
+        // A user binding stands for the action's default key. A character already carries its
+        // case, and terminals differ in whether they also report SHIFT: match without it.
+        let lookup = match k.code {
+            KeyCode::Char(_) => KeyEvent::new(k.code, k.modifiers - KeyModifiers::SHIFT),
+            _ => KeyEvent::new(k.code, k.modifiers),
+        };
+        let k = self.keymap.get(&lookup).copied().unwrap_or(k);
         if self.value.is_some() {
             return self.on_value_key(k);
         }
@@ -1423,7 +1424,12 @@ impl App {
             KeyCode::PageDown => self.cursor().step(page, len),
             KeyCode::Home | KeyCode::Char('g') => self.cursor().selected = 0,
             KeyCode::End | KeyCode::Char('G') => self.cursor().selected = len.saturating_sub(1),
-            KeyCode::Char('/') => self.filter_editing = true,
+            KeyCode::Char('/') => {
+                // A new filter, as in k9s; Esc clears, Enter keeps.
+                self.filter_editing = true;
+                self.filter_input.clear();
+                self.invalidate();
+            }
             KeyCode::Char(':') => {
                 self.popup = Some(Popup::Command {
                     input: String::new(),
@@ -2043,6 +2049,9 @@ impl App {
 pub fn relative(t: OffsetDateTime, now: OffsetDateTime) -> String {
     let d = t - now;
     let secs = d.whole_seconds();
+    if secs.abs() < 2 {
+        return "now".into();
+    }
     let (n, unit) = match secs.unsigned_abs() {
         s if s < 60 => (s, "s"),
         s if s < 3600 => (s / 60, "m"),

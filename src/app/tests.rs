@@ -1,5 +1,6 @@
 //! `App::update` and `App::on_response`: every action and worker response, no terminal, no network.
 
+use super::form;
 use super::*;
 use crate::vault::sources::Source;
 use crate::vault::worker::{Phase, Progress};
@@ -549,4 +550,269 @@ fn relative_dates_and_expiry_urgency() {
         Some(Expiry::Fine)
     );
     assert_eq!(expiry(None, now), None);
+}
+
+fn typed(app: &mut App, text: &str) {
+    for c in text.chars() {
+        press(app, &[ch(c)]);
+    }
+}
+
+#[test]
+fn the_create_form_sends_nothing_until_valid_then_keeps_everything_on_refusal() {
+    let mut app = loaded(&["a"], &[]);
+    press(&mut app, &[ch('n')]);
+    assert!(app.form.is_some());
+    typed(&mut app, "bad name");
+    let ctrl_s = Event::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
+    assert!(
+        sent(&press(&mut app, std::slice::from_ref(&ctrl_s))).is_empty(),
+        "invalid: nothing sent"
+    );
+    assert!(app
+        .status
+        .as_ref()
+        .is_some_and(|s| s.error && s.text.starts_with("name:")));
+    for _ in 0..5 {
+        press(&mut app, &[key(KeyCode::Backspace)]);
+    }
+    typed(&mut app, "-x");
+    press(&mut app, &[key(KeyCode::Tab)]);
+    typed(&mut app, "v");
+    let (id, req) = sent(&press(&mut app, std::slice::from_ref(&ctrl_s))).remove(0);
+    assert!(
+        matches!(req, Request::SetSecret { ref name, ref secret, .. } if name == "bad-x" && secret.value.expose() == "v")
+    );
+    let e = VaultError {
+        kind: crate::vault::ErrorKind::Forbidden,
+        status: Some(403),
+        code: Some("ForbiddenByRbac".into()),
+        message: "no".into(),
+    };
+    app.on_response(Envelope {
+        id,
+        response: Response::Failed(e),
+    });
+    let f = app.form.as_ref().expect("the form stays open");
+    assert_eq!(
+        (f.name.as_str(), f.value.as_str()),
+        ("bad-x", "v"),
+        "with what was typed"
+    );
+    assert!(f
+        .service_error
+        .as_ref()
+        .is_some_and(|e| e.contains("ForbiddenByRbac")));
+    let (id, _) = sent(&press(&mut app, &[ctrl_s])).remove(0);
+    app.on_response(Envelope {
+        id,
+        response: Response::Saved(props("bad-x")),
+    });
+    app.prepare();
+    assert!(app.form.is_none());
+    assert!(app
+        .vault
+        .as_ref()
+        .is_some_and(|v| v.secrets.iter().any(|s| s.name == "bad-x")));
+}
+
+#[test]
+fn deleted_but_recoverable_offers_recover_purge_and_create_or_cancel() {
+    let mut app = loaded(&["a"], &["gone"]);
+    press(&mut app, &[ch('n')]);
+    typed(&mut app, "gone");
+    let ctrl_s = Event::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
+    let (id, _) = sent(&press(&mut app, &[ctrl_s])).remove(0);
+    let conflict = VaultError {
+        kind: crate::vault::ErrorKind::DeletedButRecoverable,
+        status: Some(409),
+        code: Some("ObjectIsDeletedButRecoverable".into()),
+        message: "…".into(),
+    };
+    app.on_response(Envelope {
+        id,
+        response: Response::Failed(conflict),
+    });
+    assert_eq!(
+        app.popup,
+        Some(Popup::Conflict {
+            name: "gone".into()
+        })
+    );
+    // Cancel: the form is still there.
+    press(&mut app, &[ch('c')]);
+    assert!(app.popup.is_none() && app.form.as_ref().is_some_and(|f| f.name == "gone"));
+    // Purge and create: a purge, then a set that waits for the name.
+    app.popup = Some(Popup::Conflict {
+        name: "gone".into(),
+    });
+    let (pid, req) = sent(&press(&mut app, &[ch('p')])).remove(0);
+    assert!(matches!(req, Request::Purge { .. }));
+    let effects = app.on_response(Envelope {
+        id: pid,
+        response: Response::Purged {
+            name: "gone".into(),
+        },
+    });
+    let (cid, req) = sent(&effects).remove(0);
+    assert!(matches!(req, Request::SetSecretWhenFree { ref name, .. } if name == "gone"));
+    app.on_response(Envelope {
+        id: cid,
+        response: Response::Saved(props("gone")),
+    });
+    assert!(app.form.is_none());
+    assert!(app
+        .status
+        .as_ref()
+        .is_some_and(|s| s.text == "Created 'gone'"));
+    // Recover: then it opens.
+    let mut app = loaded(&["a"], &["gone"]);
+    app.form = Some(form::Form::create());
+    app.popup = Some(Popup::Conflict {
+        name: "gone".into(),
+    });
+    let (rid, req) = sent(&press(&mut app, &[ch('r')])).remove(0);
+    assert!(matches!(req, Request::Recover { .. }));
+    let effects = app.on_response(Envelope {
+        id: rid,
+        response: Response::Saved(props("gone")),
+    });
+    assert!(
+        matches!(sent(&effects).first(), Some((_, Request::GetSecret { name, .. })) if name == "gone"),
+        "opens it"
+    );
+    assert!(app.value.is_some());
+}
+
+#[test]
+fn versions_toggle_a_version_and_compare_two() {
+    let mut app = loaded(&["db"], &[]);
+    let (id, req) = sent(&press(&mut app, &[ch('v')])).remove(0);
+    assert!(matches!(req, Request::ListVersions { .. }));
+    let mut v1 = props("db");
+    v1.version = Some("b".repeat(32));
+    let mut v2 = props("db");
+    v2.version = Some("a".repeat(32));
+    app.on_response(Envelope {
+        id,
+        response: Response::Versions(vec![v1, v2]),
+    });
+    press(&mut app, &[ch('j')]);
+    let (tid, req) = sent(&press(&mut app, &[ch('x')])).remove(0);
+    assert!(
+        matches!(req, Request::UpdateProperties { ref version, ref patch, .. } if version.as_deref() == Some("a".repeat(32).as_str()) && patch.enabled == Some(false))
+    );
+    let mut off = props("db");
+    off.version = Some("a".repeat(32));
+    off.enabled = false;
+    app.on_response(Envelope {
+        id: tid,
+        response: Response::Saved(off),
+    });
+    assert!(app.versions.as_ref().is_some_and(|v| !v.items[1].enabled));
+    assert!(
+        app.vault.as_ref().is_some_and(|v| v.secrets[0].enabled),
+        "an old version does not change the list row"
+    );
+    let effects = press(&mut app, &[ch('=')]);
+    assert_eq!(sent(&effects).len(), 2, "both values are fetched");
+    press(&mut app, &[key(KeyCode::Esc)]);
+    assert!(app.versions.as_ref().is_some_and(|v| v.compare.is_none()));
+    press(&mut app, &[key(KeyCode::Esc)]);
+    assert!(app.versions.is_none());
+}
+
+#[test]
+fn the_command_line_completes_and_runs() {
+    assert_eq!(complete("va", &[]), Ok("vault".into()));
+    assert_eq!(complete("vaults", &[]), Ok("vaults".into()));
+    assert_eq!(
+        complete("vault d", &["demo".into(), "dev".into()]),
+        Ok("vault de".into())
+    );
+    assert!(complete("vault de", &["demo".into(), "dev".into()]).is_err_and(|c| c.len() == 2));
+    assert!(complete("zzz", &[]).is_err_and(|c| c.is_empty()));
+    let mut app = loaded(&["a"], &["b"]);
+    press(&mut app, &[ch(':')]);
+    typed(&mut app, "deleted");
+    press(&mut app, &[key(KeyCode::Enter)]);
+    assert_eq!(app.tab, Tab::Deleted);
+    press(&mut app, &[ch(':')]);
+    typed(&mut app, "bogus");
+    press(&mut app, &[key(KeyCode::Enter)]);
+    assert!(
+        matches!(&app.popup, Some(Popup::Command { error: Some(e), .. }) if e.contains("unknown command"))
+    );
+    app.popup = None;
+    press(&mut app, &[ch(':')]);
+    typed(&mut app, "restore /tmp/x.kvbackup");
+    let (_, req) = sent(&press(&mut app, &[key(KeyCode::Enter)])).remove(0);
+    assert!(
+        matches!(req, Request::Restore { ref path, .. } if path.to_str() == Some("/tmp/x.kvbackup"))
+    );
+    press(&mut app, &[ch(':'), ch('q'), key(KeyCode::Enter)]);
+    assert!(app.quit);
+}
+
+#[test]
+fn mouse_clicks_select_rows_and_tabs_and_the_wheel_scrolls() {
+    use crossterm::event::{MouseButton, MouseEventKind};
+    let names: Vec<String> = (0..50).map(|i| format!("s{i:02}")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut app = loaded(&refs, &["d"]);
+    let click = |row: u16, column: u16| {
+        Event::Mouse(MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column,
+            row,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
+    press(&mut app, &[click(5, 3)]);
+    assert_eq!(app.secrets_cursor.selected, 2, "the third row");
+    press(
+        &mut app,
+        &[Event::Mouse(MouseEvent {
+            kind: MouseEventKind::ScrollDown,
+            column: 0,
+            row: 10,
+            modifiers: KeyModifiers::NONE,
+        })],
+    );
+    assert_eq!(app.secrets_cursor.selected, 5);
+    press(&mut app, &[click(1, 20)]);
+    assert_eq!(app.tab, Tab::Deleted, "the Deleted tab label");
+    press(&mut app, &[click(1, 2)]);
+    assert_eq!(app.tab, Tab::Secrets);
+}
+
+#[test]
+fn bound_keys_stand_for_their_actions() {
+    let mut app = loaded(&["a"], &[]);
+    app.bind_keys(
+        &[
+            ("ctrl-d".to_string(), "delete".to_string()),
+            ("X".to_string(), "quit".to_string()),
+        ]
+        .into_iter()
+        .collect(),
+    );
+    press(
+        &mut app,
+        &[Event::Key(KeyEvent::new(
+            KeyCode::Char('d'),
+            KeyModifiers::CONTROL,
+        ))],
+    );
+    assert_eq!(app.popup, Some(Popup::ConfirmDelete { name: "a".into() }));
+    app.popup = None;
+    // Terminals may report an upper-case letter with SHIFT or without: both match "X".
+    press(
+        &mut app,
+        &[Event::Key(KeyEvent::new(
+            KeyCode::Char('X'),
+            KeyModifiers::SHIFT,
+        ))],
+    );
+    assert!(app.quit);
 }

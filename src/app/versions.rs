@@ -106,6 +106,12 @@ impl App {
         }
         let len = view.items.len();
         match k.code {
+            KeyCode::Char('q') if self.ops.is_empty() => {
+                self.quit = true;
+                return Vec::new();
+            }
+            KeyCode::Char('q') => self.popup = Some(super::Popup::ConfirmQuit),
+            KeyCode::Char('?') => self.popup = Some(super::Popup::Help),
             KeyCode::Esc => {
                 let loading = view.loading;
                 self.versions = None;
