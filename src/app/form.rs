@@ -82,7 +82,9 @@ pub fn parse_date(
         return Ok(None);
     }
     if let Some(rel) = t.strip_prefix('+') {
-        let (num, unit) = rel.split_at(rel.len().saturating_sub(1));
+        // Split off the unit by character: the text may end in a multi-byte one.
+        let unit_len = rel.chars().last().map(char::len_utf8).unwrap_or(0);
+        let (num, unit) = rel.split_at(rel.len() - unit_len);
         let n: i64 = num
             .parse()
             .map_err(|_| format!("'{t}': expected +30d, +12h or +90m"))?;

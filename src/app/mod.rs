@@ -105,17 +105,17 @@ pub fn complete(input: &str, vault_names: &[String]) -> Result<String, Vec<Strin
         0 => Err(Vec::new()),
         1 => Ok(candidates[0].clone()),
         _ => {
-            // The longest common prefix, if it adds anything.
-            let first = &candidates[0];
+            // The longest common prefix (by character), if it adds anything.
+            let first: Vec<char> = candidates[0].chars().collect();
             let common = (0..first.len())
                 .take_while(|i| {
                     candidates
                         .iter()
-                        .all(|c| c.as_bytes().get(*i) == first.as_bytes().get(*i))
+                        .all(|c| c.chars().nth(*i) == Some(first[*i]))
                 })
                 .count();
-            if common > input.len() {
-                Ok(first[..common].to_string())
+            if common > input.chars().count() {
+                Ok(first[..common].iter().collect())
             } else {
                 Err(candidates)
             }
@@ -618,18 +618,34 @@ impl App {
         };
     }
 
+    /// `x` on the secret list: the latest version.
     fn toggle_enabled(&mut self) -> Vec<Effect> {
+        match self.selected_secret().cloned() {
+            Some(p) => self.toggle(p, None, true),
+            None => Vec::new(),
+        }
+    }
+
+    /// Enables a disabled secret (or version) or disables an enabled one. `version: None` is the
+    /// latest; `latest` says whether the list row shows this version.
+    pub(super) fn toggle(
+        &mut self,
+        p: SecretProps,
+        version: Option<String>,
+        latest: bool,
+    ) -> Vec<Effect> {
         if self.refuse_read_only("enable / disable") {
             return Vec::new();
         }
-        let (Some(p), Some(url)) = (
-            self.selected_secret().cloned(),
-            self.vault.as_ref().map(|v| v.url.clone()),
-        ) else {
+        let Some(url) = self.vault.as_ref().map(|v| v.url.clone()) else {
             return Vec::new();
         };
+        let label = match &version {
+            Some(v) => format!("{} version {}", p.name, versions::short(v)),
+            None => p.name.clone(),
+        };
         let id = self.id();
-        self.saves.push((id, p.name.clone(), true));
+        self.saves.push((id, label, latest));
         let patch = crate::vault::PropertiesPatch {
             enabled: Some(!p.enabled),
             ..Default::default()
@@ -639,7 +655,7 @@ impl App {
             Request::UpdateProperties {
                 vault: url,
                 name: p.name,
-                version: None,
+                version,
                 patch,
             },
         )]

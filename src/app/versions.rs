@@ -4,7 +4,7 @@
 use crossterm::event::{KeyCode, KeyEvent};
 
 use super::{form, App, Cursor, Effect, ValuePanel};
-use crate::vault::{PropertiesPatch, Request, RequestId, Response, SecretProps, SecretValue};
+use crate::vault::{Request, RequestId, Response, SecretProps, SecretValue};
 
 #[derive(Debug, Default)]
 pub struct VersionsView {
@@ -163,44 +163,12 @@ impl App {
                 return vec![Effect::Send(id, req)];
             }
             KeyCode::Char('x') => {
-                if self.refuse_read_only("enable / disable") {
-                    return Vec::new();
-                }
-                let (Some(p), Some(url)) = (
-                    self.selected_version().cloned(),
-                    self.vault.as_ref().map(|v| v.url.clone()),
-                ) else {
+                let Some(p) = view.items.get(view.cursor.selected).cloned() else {
                     return Vec::new();
                 };
-                let id = self.id();
-                let latest = self
-                    .versions
-                    .as_ref()
-                    .and_then(|v| v.items.first())
-                    .map(|f| f.version.clone())
-                    == Some(p.version.clone());
-                self.saves.push((
-                    id,
-                    format!(
-                        "{} version {}",
-                        p.name,
-                        short(p.version.as_deref().unwrap_or_default())
-                    ),
-                    latest,
-                ));
-                let patch = PropertiesPatch {
-                    enabled: Some(!p.enabled),
-                    ..Default::default()
-                };
-                return vec![Effect::Send(
-                    id,
-                    Request::UpdateProperties {
-                        vault: url,
-                        name: p.name,
-                        version: p.version,
-                        patch,
-                    },
-                )];
+                let latest = view.cursor.selected == 0;
+                let version = p.version.clone();
+                return self.toggle(p, version, latest);
             }
             KeyCode::Char('e') => {
                 if self.refuse_read_only("editing properties") {
@@ -303,8 +271,14 @@ impl App {
     }
 }
 
+/// The first 8 characters of a version id (by character: the id comes from the network).
 pub fn short(version: &str) -> &str {
-    &version[..version.len().min(8)]
+    let end = version
+        .char_indices()
+        .nth(8)
+        .map(|(i, _)| i)
+        .unwrap_or(version.len());
+    &version[..end]
 }
 
 #[cfg(test)]

@@ -22,7 +22,10 @@ pub fn draw(frame: &mut Frame, app: &App, f: &Form, t: &Theme, area: Rect) {
         FormKind::Properties {
             name,
             version: Some(v),
-        } => format!(" properties of '{name}' version {} ", &v[..v.len().min(8)]),
+        } => format!(
+            " properties of '{name}' version {} ",
+            crate::app::versions::short(v)
+        ),
     };
     let mut lines: Vec<Line> = Vec::new();
     for (i, field) in f.fields().into_iter().enumerate() {
