@@ -6,7 +6,6 @@
 //! here (`TokenIssuer::verify`).
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -22,7 +21,6 @@ use ring::rand::{SecureRandom, SystemRandom};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio::task::JoinSet;
 
 /// Tokens live an hour, as Entra's do.
 pub const TOKEN_LIFETIME_SECS: i64 = 3600;
@@ -337,22 +335,11 @@ impl ManagedIdentity {
 pub async fn serve_managed_identity(
     listener: TcpListener,
     mi: Arc<ManagedIdentity>,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) {
-    let mut connections = JoinSet::new();
-    loop {
-        let accepted = tokio::select! {
-            _ = shutdown.changed() => break,
-            a = listener.accept() => a,
-            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
-        };
-        let Ok((stream, _)): Result<(_, SocketAddr), _> = accepted else {
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-            continue;
-        };
-        let _ = stream.set_nodelay(true);
+    super::server::accept_loop(listener, shutdown, move |stream| {
         let mi = mi.clone();
-        connections.spawn(async move {
+        async move {
             let svc = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
                 let mi = mi.clone();
                 async move {
@@ -375,9 +362,9 @@ pub async fn serve_managed_identity(
             let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
                 .serve_connection(TokioIo::new(stream), svc)
                 .await;
-        });
-    }
-    connections.shutdown().await;
+        }
+    })
+    .await
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ pub mod backup;
 pub mod faults;
 pub mod identity;
 pub mod persist;
-mod server;
+pub(crate) mod server;
 pub mod store;
 pub mod tls;
 

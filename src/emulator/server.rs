@@ -79,13 +79,16 @@ async fn answer(
     Ok(resp.map(full))
 }
 
-/// Accepts connections on `listener` until `shutdown` turns true; then drops every connection.
-pub async fn serve(
+/// Accepts connections on `listener` until `shutdown` turns true, handing each (TCP_NODELAY set)
+/// to `handle` in a task of its own; then drops every connection.
+pub async fn accept_loop<F, Fut>(
     listener: TcpListener,
-    acceptor: TlsAcceptor,
-    service: Arc<Service>,
     mut shutdown: watch::Receiver<bool>,
-) {
+    handle: F,
+) where
+    F: Fn(tokio::net::TcpStream) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
     let mut connections = JoinSet::new();
     loop {
         let accepted = tokio::select! {
@@ -103,9 +106,22 @@ pub async fn serve(
         };
         // Without TCP_NODELAY small responses wait for delayed ACKs (~40 ms per page).
         let _ = stream.set_nodelay(true);
+        connections.spawn(handle(stream));
+    }
+    connections.shutdown().await;
+}
+
+/// Serves the vaults (and the login and management hosts) over TLS, HTTP/1.1 and HTTP/2.
+pub async fn serve(
+    listener: TcpListener,
+    acceptor: TlsAcceptor,
+    service: Arc<Service>,
+    shutdown: watch::Receiver<bool>,
+) {
+    accept_loop(listener, shutdown, move |stream| {
         let acceptor = acceptor.clone();
         let service = service.clone();
-        connections.spawn(async move {
+        async move {
             let tls = match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream))
                 .await
             {
@@ -116,7 +132,7 @@ pub async fn serve(
             let _ = auto::Builder::new(TokioExecutor::new())
                 .serve_connection(TokioIo::new(tls), svc)
                 .await;
-        });
-    }
-    connections.shutdown().await;
+        }
+    })
+    .await
 }
