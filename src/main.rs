@@ -384,7 +384,6 @@ async fn run_tui_inner(args: &TuiArgs, demo_dir: Option<&std::path::Path>) -> Re
             .map(|d| d.join("emulator/ca.pem"))
             .and_then(|p| std::fs::read_to_string(p).ok()),
     };
-    let mut read_only_urls = Vec::new();
     let mut clipboard_cfg = kvtui::config::ClipboardConfig::default();
     let mut user_config = kvtui::config::Config::default();
     if let Some(emu) = &demo {
@@ -423,9 +422,6 @@ async fn run_tui_inner(args: &TuiArgs, demo_dir: Option<&std::path::Path>) -> Re
                                 {
                                     vaults.entries[i].tenant = tenant.clone();
                                     vaults.entries[i].read_only = *read_only;
-                                    if *read_only {
-                                        read_only_urls.push(url);
-                                    }
                                 }
                             }
                             Err(e) => startup_error = Some(format!("{}: {e}", path.display())),
@@ -482,6 +478,11 @@ async fn run_tui_inner(args: &TuiArgs, demo_dir: Option<&std::path::Path>) -> Re
         local_ca,
         poll: PollConfig::default(),
         discovery,
+        vault_tenants: vaults
+            .entries
+            .iter()
+            .filter_map(|e| e.tenant.clone().map(|t| (e.url.clone(), t)))
+            .collect(),
     });
     let mut app = App::new(vaults);
     app.read_only = args.read_only;

@@ -30,6 +30,7 @@ async fn the_canary_value_is_nowhere_in_a_trace_level_log() {
         local_ca: Some(emu.ca_pem.clone()),
         poll: PollConfig::default(),
         discovery: None,
+        vault_tenants: Default::default(),
     });
     let vault = emu.vault_url("demo");
     let backup = dir.path().join("b.bin");

@@ -37,6 +37,7 @@ fn worker_for(emu: &Emulator) -> (Worker, UnboundedReceiver<Envelope>) {
             http,
             local_token: true,
         }),
+        vault_tenants: Default::default(),
     })
 }
 
@@ -661,6 +662,7 @@ async fn throttling_and_503s_are_retried_and_a_dead_service_is_a_typed_error() {
         local_ca: Some(emu.ca_pem.clone()),
         poll: PollConfig::default(),
         discovery: None,
+        vault_tenants: Default::default(),
     });
     let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
     let port = closed.local_addr().expect("addr").port();

@@ -19,6 +19,15 @@ fn worker(
     mode: AuthMode,
     authority_host: Option<String>,
 ) -> (Worker, UnboundedReceiver<Envelope>) {
+    worker_with_tenants(emu, mode, authority_host, Default::default())
+}
+
+fn worker_with_tenants(
+    emu: &Emulator,
+    mode: AuthMode,
+    authority_host: Option<String>,
+    vault_tenants: std::collections::HashMap<String, String>,
+) -> (Worker, UnboundedReceiver<Envelope>) {
     Worker::spawn(WorkerConfig {
         auth: AuthConfig {
             mode,
@@ -29,6 +38,7 @@ fn worker(
         local_ca: Some(emu.ca_pem.clone()),
         poll: PollConfig::default(),
         discovery: None,
+        vault_tenants,
     })
 }
 
@@ -93,8 +103,8 @@ async fn cli_managed_identity_and_service_principal_credentials() {
     )).expect("token");
     let az = bin.path().join("az");
     std::fs::write(&az, format!(
-        "#!/bin/sh\n# stand-in for: az account get-access-token --output json\nif [ -f '{}' ]; then echo \"ERROR: Please run 'az login' to setup account.\" >&2; exit 1; fi\ncat '{}'\n",
-        fail_marker.display(), token_json.display()
+        "#!/bin/sh\n# stand-in for: az account get-access-token --output json\nif [ -f '{}' ]; then echo \"ERROR: Please run 'az login' to setup account.\" >&2; exit 1; fi\necho \"$@\" >> '{}'\ncat '{}'\n",
+        fail_marker.display(), bin.path().join("az-args").display(), token_json.display()
     )).expect("az");
     #[cfg(unix)]
     {
@@ -125,6 +135,24 @@ async fn cli_managed_identity_and_service_principal_credentials() {
     };
     assert_eq!(value.expose(), "from-the-vault");
     assert_eq!(w.identity(), Some("AzureCliCredential"));
+
+    // A vault's own tenant (from the config, or from discovery) goes to the credential.
+    let (w, mut rx) = worker_with_tenants(
+        &emu,
+        AuthMode::Cli,
+        None,
+        [(vault.clone(), "tenant-of-this-vault".to_string())].into(),
+    );
+    let Response::Value { .. } = get(&w, &mut rx, &vault).await else {
+        panic!("with the vault's tenant")
+    };
+    let args = std::fs::read_to_string(bin.path().join("az-args")).expect("az was called");
+    assert!(
+        args.lines()
+            .last()
+            .is_some_and(|l| l.contains("--tenant tenant-of-this-vault")),
+        "{args}"
+    );
 
     // The auto chain names every credential it tried and how to fix each.
     std::fs::write(&fail_marker, "").expect("marker");

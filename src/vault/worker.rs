@@ -212,6 +212,8 @@ pub struct WorkerConfig {
     pub local_ca: Option<String>,
     pub poll: PollConfig,
     pub discovery: Option<DiscoveryConfig>,
+    /// Vault URL → tenant (`tenant` on a vault in the config); discovery adds the vaults it finds.
+    pub vault_tenants: HashMap<String, String>,
 }
 
 /// Builds and keeps one client per vault.
@@ -219,6 +221,48 @@ struct Clients {
     config: WorkerConfig,
     chain: Arc<ChainCredential>,
     by_vault: Mutex<HashMap<String, Arc<SecretClient>>>,
+    /// Vault URL → tenant, from the config and from discovery.
+    tenants: Mutex<HashMap<String, String>>,
+    /// One chain per tenant other than the default.
+    chains: Mutex<HashMap<String, Arc<ChainCredential>>>,
+}
+
+fn vault_key(url: &str) -> String {
+    url.trim_end_matches('/').to_ascii_lowercase()
+}
+
+impl Clients {
+    /// The chain for a vault: the one of its tenant when it has one (config or discovery).
+    fn chain_for(&self, vault: &str) -> Arc<ChainCredential> {
+        let tenant = self
+            .tenants
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&vault_key(vault))
+            .cloned();
+        match tenant {
+            Some(t) if self.config.auth.tenant.as_deref() != Some(t.as_str()) => self
+                .chains
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .entry(t.clone())
+                .or_insert_with(|| {
+                    let mut auth = self.config.auth.clone();
+                    auth.tenant = Some(t);
+                    ChainCredential::new(auth)
+                })
+                .clone(),
+            _ => self.chain.clone(),
+        }
+    }
+
+    fn learn_tenant(&self, vault: &str, tenant: &str) {
+        self.tenants
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(vault_key(vault))
+            .or_insert_with(|| tenant.to_string());
+    }
 }
 
 impl Clients {
@@ -247,7 +291,7 @@ impl Clients {
         {
             Arc::new(transport::LocalTokenCredential)
         } else {
-            self.chain.clone()
+            self.chain_for(vault)
         };
         let client = Arc::new(
             transport::secret_client_with_retry(
@@ -285,10 +329,17 @@ impl Worker {
         let (tx, rx) = mpsc::unbounded_channel();
         let (out_tx, out_rx) = mpsc::unbounded_channel();
         let chain = ChainCredential::new(config.auth.clone());
+        let tenants = config
+            .vault_tenants
+            .iter()
+            .map(|(k, v)| (vault_key(k), v.clone()))
+            .collect();
         let clients = Arc::new(Clients {
             config,
             chain: chain.clone(),
             by_vault: Mutex::new(HashMap::new()),
+            tenants: Mutex::new(tenants),
+            chains: Mutex::new(HashMap::new()),
         });
         tokio::spawn(run(rx, out_tx, clients));
         (
@@ -415,7 +466,15 @@ async fn execute(id: RequestId, request: Request, clients: Arc<Clients>, tx: Sin
     if let Request::Discover = request {
         match &clients.config.discovery {
             Some(cfg) => {
-                discovery::discover(cfg, clients.chain.clone(), &send).await;
+                let learn = |r: Response| {
+                    if let Response::VaultFound(v) = &r {
+                        if let Some(t) = &v.tenant {
+                            clients.learn_tenant(&v.url, t);
+                        }
+                    }
+                    send(r);
+                };
+                discovery::discover(cfg, clients.chain.clone(), learn).await;
             }
             None => send(Response::DiscoveryDone),
         }
