@@ -649,21 +649,6 @@ impl Service {
         }
     }
 
-    /// Every name's state in every vault (for compaction).
-    pub fn entries(&self) -> Vec<Entry> {
-        let mut out = Vec::new();
-        for vault in &self.names {
-            if let Some(states) = self.with_vault(vault, |v| v.all_states()) {
-                out.extend(states.into_iter().map(|(name, state)| Entry {
-                    vault: vault.clone(),
-                    name,
-                    state,
-                }));
-            }
-        }
-        out
-    }
-
     /// The fault to inject for this request, if it goes to a vault and faults are configured.
     pub fn fault_for(&self, req: &Request<Bytes>) -> (std::time::Duration, Fault) {
         let Some(faults) = &self.faults else {

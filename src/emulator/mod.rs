@@ -242,20 +242,14 @@ impl Emulator {
             .iter()
             .map(|v| (v.clone(), config.policy.clone()))
             .collect();
-        // A first service loads the state; the data file is then rewritten compacted and kept open.
+        // The data file is rewritten compacted (one line per name) and kept open.
         let mut options = ServiceOptions::new(issuer.clone());
         options.strict_tokens =
             config.require_issued_tokens || config.listen.iter().any(|a| !a.is_loopback());
         options.clients = config.clients.clone();
         options.arm = config.arm.clone();
         options.faults = config.faults.clone();
-        let loader = Service::new(
-            &policies,
-            BackupKey::from_bytes(&[0; 32]).context("key")?,
-            ServiceOptions::new(issuer.clone()),
-        );
-        loader.load(entries);
-        let compacted = loader.entries();
+        let compacted = persist::compact(entries);
         if let Some(path) = &data {
             options.data = Some(DataFile::create_compacted(path, &compacted)?);
         }

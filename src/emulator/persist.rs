@@ -14,6 +14,37 @@ use zeroize::Zeroizing;
 
 use super::store::NameState;
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(vault: &str, name: &str, purged_until: Option<u64>) -> Entry {
+        Entry {
+            vault: vault.into(),
+            name: name.into(),
+            state: NameState {
+                purged_until,
+                ..NameState::default()
+            },
+        }
+    }
+
+    #[test]
+    fn compaction_keeps_the_last_state_of_each_name_and_drops_empty_ones() {
+        let out = compact(vec![
+            entry("v", "a", Some(1)),
+            entry("v", "B", Some(2)),
+            entry("V", "A", Some(3)),
+            entry("v", "b", None),
+        ]);
+        assert_eq!(out.len(), 1);
+        assert_eq!(
+            (out[0].name.as_str(), out[0].state.purged_until),
+            ("A", Some(3))
+        );
+    }
+}
+
 /// One line of a data or seed file.
 #[derive(Serialize, Deserialize)]
 pub struct Entry {
@@ -48,6 +79,26 @@ pub fn read_entries(path: &Path) -> Result<Vec<Entry>> {
         }
     }
     Ok(entries)
+}
+
+/// The last state of each name (names compare case-insensitively, as in the vault), in first-seen
+/// order, without names that hold nothing any more.
+pub fn compact(entries: Vec<Entry>) -> Vec<Entry> {
+    let mut order: Vec<(String, String)> = Vec::new();
+    let mut last: std::collections::HashMap<(String, String), Entry> =
+        std::collections::HashMap::new();
+    for e in entries {
+        let key = (e.vault.to_ascii_lowercase(), e.name.to_ascii_lowercase());
+        if !last.contains_key(&key) {
+            order.push(key.clone());
+        }
+        last.insert(key, e);
+    }
+    order
+        .into_iter()
+        .filter_map(|k| last.remove(&k))
+        .filter(|e| !e.state.is_empty())
+        .collect()
 }
 
 /// The open data file.

@@ -587,30 +587,6 @@ impl Vault {
             }
         }
     }
-
-    /// Every name this vault holds state for, with that state (for compaction).
-    pub fn all_states(&self) -> Vec<(String, NameState)> {
-        let mut names: Vec<&String> = self
-            .live
-            .keys()
-            .chain(self.deleted.keys())
-            .chain(self.purged.keys())
-            .collect();
-        names.sort();
-        names.dedup();
-        names
-            .into_iter()
-            .map(|k| {
-                let display = self
-                    .live
-                    .get(k)
-                    .map(|l| l.record.name.clone())
-                    .or_else(|| self.deleted.get(k).map(|d| d.record.name.clone()))
-                    .unwrap_or_else(|| k.clone());
-                (display, self.name_state(k))
-            })
-            .collect()
-    }
 }
 
 fn not_found(name: &str, version: Option<&str>) -> StoreError {
