@@ -80,6 +80,25 @@ pub enum Popup {
     },
 }
 
+impl Popup {
+    /// The line the user types into, for the dialogs that take text; typing there clears the
+    /// dialog's error.
+    fn text_mut(&mut self) -> Option<&mut String> {
+        match self {
+            Popup::ConfirmPurge { typed, .. } => Some(typed),
+            Popup::Backup { path, error, .. } => {
+                *error = None;
+                Some(path)
+            }
+            Popup::Command { input, error } | Popup::OpenVault { input, error } => {
+                *error = None;
+                Some(input)
+            }
+            _ => None,
+        }
+    }
+}
+
 /// The `:` commands, for completion.
 pub const COMMANDS: [&str; 9] = [
     "vaults", "secrets", "deleted", "versions", "vault ", "backup ", "restore ", "new", "q",
@@ -1374,14 +1393,13 @@ impl App {
                 return;
             }
         }
-        match &mut self.popup {
-            Some(Popup::OpenVault { input, .. }) => input.push_str(line.trim()),
-            Some(Popup::ConfirmPurge { typed, .. }) => typed.push_str(line.trim()),
-            _ if self.filter_editing => {
-                self.filter_input.push_str(&line);
-                self.invalidate();
-            }
-            _ => {}
+        if let Some(text) = self.popup.as_mut().and_then(Popup::text_mut) {
+            text.push_str(line.trim());
+            return;
+        }
+        if self.filter_editing {
+            self.filter_input.push_str(&line);
+            self.invalidate();
         }
     }
 
@@ -1611,6 +1629,18 @@ impl App {
     }
 
     fn on_popup_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        // Typing and Backspace in a dialog that takes text.
+        if let (KeyCode::Char(_) | KeyCode::Backspace, Some(text)) =
+            (k.code, self.popup.as_mut().and_then(Popup::text_mut))
+        {
+            match k.code {
+                KeyCode::Char(c) => text.push(c),
+                _ => {
+                    text.pop();
+                }
+            }
+            return Vec::new();
+        }
         let Some(popup) = self.popup.take() else {
             return Vec::new();
         };
@@ -1629,22 +1659,13 @@ impl App {
                 KeyCode::Esc | KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Char('q') => {}
                 _ => self.popup = Some(Popup::ConfirmDelete { name }),
             },
-            Popup::ConfirmPurge { name, mut typed } => match k.code {
+            Popup::ConfirmPurge { name, typed } => match k.code {
                 KeyCode::Esc => {}
                 KeyCode::Enter if typed == name => return self.start_op(OpKind::Purge, name),
-                KeyCode::Enter => self.popup = Some(Popup::ConfirmPurge { name, typed }),
-                KeyCode::Backspace => {
-                    typed.pop();
-                    self.popup = Some(Popup::ConfirmPurge { name, typed });
-                }
-                KeyCode::Char(c) => {
-                    typed.push(c);
-                    self.popup = Some(Popup::ConfirmPurge { name, typed });
-                }
                 _ => self.popup = Some(Popup::ConfirmPurge { name, typed }),
             },
             Popup::Conflict { name } => return self.on_conflict_key(name, k),
-            Popup::Backup { name, mut path, .. } => match k.code {
+            Popup::Backup { name, path, .. } => match k.code {
                 KeyCode::Esc => {}
                 KeyCode::Enter if path.trim().is_empty() => {
                     self.popup = Some(Popup::Backup {
@@ -1654,22 +1675,6 @@ impl App {
                     })
                 }
                 KeyCode::Enter => return self.backup_to(name, path),
-                KeyCode::Backspace => {
-                    path.pop();
-                    self.popup = Some(Popup::Backup {
-                        name,
-                        path,
-                        error: None,
-                    });
-                }
-                KeyCode::Char(c) => {
-                    path.push(c);
-                    self.popup = Some(Popup::Backup {
-                        name,
-                        path,
-                        error: None,
-                    });
-                }
                 _ => {
                     self.popup = Some(Popup::Backup {
                         name,
@@ -1678,7 +1683,7 @@ impl App {
                     })
                 }
             },
-            Popup::Command { mut input, .. } => match k.code {
+            Popup::Command { input, .. } => match k.code {
                 KeyCode::Esc => {}
                 KeyCode::Enter => return self.run_command(input),
                 KeyCode::Tab => {
@@ -1705,17 +1710,9 @@ impl App {
                         }
                     }
                 }
-                KeyCode::Backspace => {
-                    input.pop();
-                    self.popup = Some(Popup::Command { input, error: None });
-                }
-                KeyCode::Char(c) => {
-                    input.push(c);
-                    self.popup = Some(Popup::Command { input, error: None });
-                }
                 _ => self.popup = Some(Popup::Command { input, error: None }),
             },
-            Popup::OpenVault { mut input, .. } => match k.code {
+            Popup::OpenVault { input, .. } => match k.code {
                 KeyCode::Esc => {}
                 KeyCode::Enter => match crate::vault::sources::vault_url(
                     &input,
@@ -1733,14 +1730,6 @@ impl App {
                         })
                     }
                 },
-                KeyCode::Backspace => {
-                    input.pop();
-                    self.popup = Some(Popup::OpenVault { input, error: None });
-                }
-                KeyCode::Char(c) => {
-                    input.push(c);
-                    self.popup = Some(Popup::OpenVault { input, error: None });
-                }
                 _ => self.popup = Some(Popup::OpenVault { input, error: None }),
             },
         }

@@ -816,3 +816,18 @@ fn bound_keys_stand_for_their_actions() {
     );
     assert!(app.quit);
 }
+
+#[test]
+fn every_text_dialog_takes_typing_backspace_and_paste() {
+    let mut app = loaded(&["api-key"], &[]);
+    press(&mut app, &[ch('b')]);
+    app.on_event(&Event::Paste("/tmp/x.kvbackup\nignored".into()));
+    assert!(
+        matches!(&app.popup, Some(Popup::Backup { path, .. }) if path == "./api-key.kvbackup/tmp/x.kvbackup")
+    );
+    app.popup = None;
+    press(&mut app, &[ch(':')]);
+    app.on_event(&Event::Paste("restore /tmp/y".into()));
+    press(&mut app, &[key(KeyCode::Backspace), ch('z')]);
+    assert!(matches!(&app.popup, Some(Popup::Command { input, .. }) if input == "restore /tmp/z"));
+}
