@@ -594,6 +594,14 @@ impl App {
         v.secrets.get(row.index)
     }
 
+    /// The selected secret and the URL of its vault (what a request about it needs).
+    fn selected_in_vault(&self) -> Option<(SecretProps, String)> {
+        Some((
+            self.selected_secret()?.clone(),
+            self.vault.as_ref()?.url.clone(),
+        ))
+    }
+
     pub fn selected_deleted(&self) -> Option<&DeletedProps> {
         let v = self.vault.as_ref()?;
         let row = self.rows.get(self.deleted_cursor.selected)?;
@@ -976,10 +984,7 @@ impl App {
                 }];
             }
         }
-        let (Some(p), Some(url)) = (
-            self.selected_secret().cloned(),
-            self.vault.as_ref().map(|v| v.url.clone()),
-        ) else {
+        let Some((p, url)) = self.selected_in_vault() else {
             return Vec::new();
         };
         if p.managed {
@@ -1219,10 +1224,7 @@ impl App {
     }
 
     fn open_value(&mut self) -> Vec<Effect> {
-        let (Some(p), Some(url)) = (
-            self.selected_secret().cloned(),
-            self.vault.as_ref().map(|v| v.url.clone()),
-        ) else {
+        let Some((p, url)) = self.selected_in_vault() else {
             return Vec::new();
         };
         let id = self.id();

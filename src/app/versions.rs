@@ -36,10 +36,7 @@ pub fn differing_lines(a: &str, b: &str) -> Vec<bool> {
 
 impl App {
     pub(super) fn open_versions(&mut self) -> Vec<Effect> {
-        let (Some(p), Some(url)) = (
-            self.selected_secret().cloned(),
-            self.vault.as_ref().map(|v| v.url.clone()),
-        ) else {
+        let Some((p, url)) = self.selected_in_vault() else {
             return Vec::new();
         };
         let id = self.id();
