@@ -8,17 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::pty::Tui;
-
-fn demo_value(name: &str) -> String {
-    kvtui::demo::entries(0)
-        .expect("seed")
-        .into_iter()
-        .find(|e| e.vault == "demo" && e.name == name)
-        .and_then(|e| e.state.live)
-        .and_then(|l| l.record.latest().map(|v| v.value.to_string()))
-        .expect("the demo has the secret")
-}
+use support::pty::{demo_value, Tui};
 
 struct Killed(Child);
 

@@ -6,26 +6,7 @@ mod support;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use support::pty::{Tui, ROWS};
-
-fn demo_value(name: &str) -> String {
-    kvtui::demo::entries(0)
-        .expect("seed")
-        .into_iter()
-        .find(|e| e.vault == "demo" && e.name == name)
-        .and_then(|e| e.state.live)
-        .and_then(|l| l.record.latest().map(|v| v.value.to_string()))
-        .expect("the demo has the secret")
-}
-
-/// Whether a row of the list (not the status line, which names the secret too) is `name`.
-fn has_row(screen: &str, name: &str) -> bool {
-    screen
-        .lines()
-        .skip(3)
-        .take(ROWS as usize - 7)
-        .any(|l| l.split_whitespace().next() == Some(name))
-}
+use support::pty::{demo_value, has_row, Tui};
 
 #[test]
 fn the_life_of_a_secret_in_the_demo() {

@@ -7,15 +7,7 @@ mod support;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use support::pty::{Tui, ROWS};
-
-fn has_row(screen: &str, name: &str) -> bool {
-    screen
-        .lines()
-        .skip(3)
-        .take(ROWS as usize - 7)
-        .any(|l| l.split_whitespace().next() == Some(name))
-}
+use support::pty::{has_row, Tui};
 
 fn row<'a>(screen: &'a str, name: &str) -> &'a str {
     screen
