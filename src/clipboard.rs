@@ -406,6 +406,86 @@ pub fn run_keeper(deadline_ms: u128, osc52_tty: Option<PathBuf>) -> Result<(), S
     result
 }
 
+/// The clipboard over a session: the pending clear of the last sensitive copy, the clear when it is
+/// due, the hand-over to a keeper at quit, and the tmux hint. The event loop only writes the bytes it
+/// returns to the terminal and tells the app.
+pub struct Session {
+    clipboard: Clipboard,
+    pending: Option<Pending>,
+}
+
+/// What a copy did, as the app shows it.
+pub struct SessionCopy {
+    pub backend: &'static str,
+    pub terminal_bytes: Option<Vec<u8>>,
+    pub deadline: Option<Instant>,
+    pub hint: Option<String>,
+}
+
+/// In tmux, OSC 52 reaches the clipboard only with `set-clipboard on`: say so when it is not.
+fn tmux_hint() -> Option<String> {
+    std::env::var_os("TMUX")?;
+    let out = std::process::Command::new("tmux")
+        .args(["show-options", "-gv", "set-clipboard"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let value = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    (value != "on").then(|| "in tmux this needs `set -g set-clipboard on`".to_string())
+}
+
+/// The controlling terminal's path, for clearing an OSC 52 copy after kvtui has exited.
+fn tty_path() -> Option<PathBuf> {
+    std::fs::read_link("/proc/self/fd/0")
+        .ok()
+        .filter(|p| p.starts_with("/dev/"))
+}
+
+impl Session {
+    pub fn new(clipboard: Clipboard) -> Self {
+        Self {
+            clipboard,
+            pending: None,
+        }
+    }
+
+    pub fn copy(&mut self, text: &str, sensitive: bool) -> Result<SessionCopy, String> {
+        let copied = self.clipboard.copy(text, sensitive)?;
+        let hint = (copied.backend == Backend::Osc52).then(tmux_hint).flatten();
+        // A newer sensitive copy replaces the pending clear of an older one.
+        if copied.pending.is_some() || sensitive {
+            self.pending = copied.pending;
+        }
+        Ok(SessionCopy {
+            backend: copied.backend.label(),
+            terminal_bytes: copied.terminal_bytes,
+            deadline: self.pending.as_ref().map(|p| p.deadline),
+            hint,
+        })
+    }
+
+    /// Clears the last sensitive copy when its time has come: the bytes to write to the terminal, and
+    /// whether the clipboard still held it (else it was left alone).
+    pub fn clear_if_due(&mut self, now: Instant) -> Option<(Option<Vec<u8>>, bool)> {
+        if self.pending.as_ref().is_none_or(|p| now < p.deadline) {
+            return None;
+        }
+        let p = self.pending.take()?;
+        Some(self.clipboard.clear(&p))
+    }
+
+    /// Quitting keeps the promise: a copy still to be cleared is handed to a detached keeper.
+    pub fn hand_over_at_quit(&mut self) {
+        if let Some(p) = self.pending.take() {
+            match self.clipboard.hand_over(&p, tty_path()) {
+                Ok(pid) if pid > 0 => tracing::info!(pid, "clipboard keeper started"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "could not hand the clipboard over"),
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use toml::de::{DeTable, DeValue};
+
+use crate::app::action::Action;
+use crate::app::keymap::{parse_key, Binding, Context, Keymap};
 
 /// One vault in the config: a name or URL, or a table with options.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
@@ -52,134 +56,138 @@ pub struct ThemeConfig {
     pub ok: Option<String>,
 }
 
-#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     #[serde(default)]
     pub vaults: Vec<VaultSpec>,
     #[serde(default)]
     pub clipboard: ClipboardConfig,
-    /// Key → action name, e.g. `"ctrl-d" = "delete"`.
+    /// Key → action name, e.g. `"ctrl-d" = "delete"`, globally or per view (`[keys.secrets]`). Read
+    /// with their lines into `bindings` by `load`.
     #[serde(default)]
-    pub keys: std::collections::BTreeMap<String, String>,
+    pub keys: toml::Table,
     #[serde(default)]
     pub theme: ThemeConfig,
+    /// `[keys]`, checked, with the line of each.
+    #[serde(skip)]
+    pub bindings: Vec<Binding>,
+    /// The default keymap with `bindings` applied.
+    #[serde(skip)]
+    pub keymap: Keymap,
+    /// Mistakes that do not stop the file from being used (a binding that shadows another).
+    #[serde(skip)]
+    pub warnings: Vec<ConfigError>,
 }
 
-/// The actions keys can be bound to, with their default key.
-pub const ACTIONS: [(&str, &str); 30] = [
-    ("up", "up"),
-    ("down", "down"),
-    ("page_up", "pageup"),
-    ("page_down", "pagedown"),
-    ("top", "g"),
-    ("bottom", "G"),
-    ("open", "enter"),
-    ("back", "esc"),
-    ("filter", "/"),
-    ("command", ":"),
-    ("refresh", "R"),
-    ("help", "?"),
-    ("quit", "q"),
-    ("tab", "tab"),
-    ("sort", "s"),
-    ("delete", "d"),
-    ("recover", "r"),
-    ("purge", "P"),
-    ("new", "n"),
-    ("new_version", "u"),
-    ("properties", "e"),
-    ("toggle_enabled", "x"),
-    ("versions", "v"),
-    ("edit", "E"),
-    ("backup", "b"),
-    ("copy", "c"),
-    ("copy_id", "y"),
-    ("copy_name", "Y"),
-    ("reveal", "space"),
-    ("compare", "="),
-];
-
-/// Parses a key: `d`, `D`, `ctrl-d`, `alt-x`, `f2`, `enter`, `esc`, `tab`, `space`, `up`, `pageup`…
-pub fn parse_key(spec: &str) -> Option<crossterm::event::KeyEvent> {
-    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-    let mut mods = KeyModifiers::NONE;
-    let mut rest = spec;
-    loop {
-        let lower = rest.to_ascii_lowercase();
-        if lower.starts_with("ctrl-") {
-            mods |= KeyModifiers::CONTROL;
-            rest = &rest[5..];
-        } else if lower.starts_with("alt-") {
-            mods |= KeyModifiers::ALT;
-            rest = &rest[4..];
-        } else {
-            break;
-        }
+impl PartialEq for Config {
+    fn eq(&self, other: &Self) -> bool {
+        (
+            &self.vaults,
+            &self.clipboard,
+            &self.keys,
+            &self.theme,
+            &self.bindings,
+        ) == (
+            &other.vaults,
+            &other.clipboard,
+            &other.keys,
+            &other.theme,
+            &other.bindings,
+        )
     }
-    let code = match rest.to_ascii_lowercase().as_str() {
-        "enter" => KeyCode::Enter,
-        "esc" | "escape" => KeyCode::Esc,
-        "tab" => KeyCode::Tab,
-        "backtab" => KeyCode::BackTab,
-        "space" => KeyCode::Char(' '),
-        "up" => KeyCode::Up,
-        "down" => KeyCode::Down,
-        "left" => KeyCode::Left,
-        "right" => KeyCode::Right,
-        "pageup" => KeyCode::PageUp,
-        "pagedown" => KeyCode::PageDown,
-        "home" => KeyCode::Home,
-        "end" => KeyCode::End,
-        "backspace" => KeyCode::Backspace,
-        "delete" | "del" => KeyCode::Delete,
-        f if f.len() >= 2
-            && f.starts_with('f')
-            && f[1..].parse::<u8>().is_ok_and(|n| (1..=12).contains(&n)) =>
-        {
-            KeyCode::F(f[1..].parse().unwrap_or(1))
-        }
-        _ => {
-            let mut chars = rest.chars();
-            match (chars.next(), chars.next()) {
-                (Some(c), None) => KeyCode::Char(if mods.contains(KeyModifiers::CONTROL) {
-                    c.to_ascii_lowercase()
-                } else {
-                    c
-                }),
-                _ => return None,
-            }
-        }
-    };
-    Some(KeyEvent::new(code, mods))
 }
 
 fn line_of(text: &str, needle: &str) -> Option<usize> {
     text.lines().position(|l| l.contains(needle)).map(|i| i + 1)
 }
 
-/// Checks what TOML cannot: key names, action names, theme names and colours.
+/// The line (1-based) of a byte offset.
+fn line_at(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// Reads `[keys]` with the line of every binding (`toml::Spanned`), checking key and action names.
+fn bindings(text: &str, file: &Path) -> Result<Vec<Binding>, ConfigError> {
+    let err = |offset: usize, message: String| ConfigError {
+        file: file.to_path_buf(),
+        line: Some(line_at(text, offset)),
+        message,
+    };
+    let Ok(doc) = DeTable::parse(text) else {
+        return Ok(Vec::new());
+    };
+    let Some(keys) = doc.get_ref().get("keys") else {
+        return Ok(Vec::new());
+    };
+    let DeValue::Table(keys) = keys.get_ref() else {
+        return Err(err(keys.span().start, "[keys] must be a table".into()));
+    };
+    let mut out = Vec::new();
+    let mut entry = |context: Option<Context>,
+                     key: &toml::Spanned<toml::de::DeString>,
+                     value: &toml::Spanned<DeValue>|
+     -> Result<(), ConfigError> {
+        let at = key.span().start;
+        let DeValue::String(action) = value.get_ref() else {
+            return Err(err(
+                at,
+                format!("'{}' must name an action, as a string", key.get_ref()),
+            ));
+        };
+        let Some(kc) = parse_key(key.get_ref()) else {
+            return Err(err(at, format!("'{}' is not a key: use d, G (shift-g), ctrl-d, alt-x, f2, enter, esc, tab, space, up, pageup…", key.get_ref())));
+        };
+        let Some(action) = Action::from_name(action) else {
+            let names: Vec<String> = Action::ALL.iter().map(|a| a.name()).collect();
+            return Err(err(
+                value.span().start,
+                format!(
+                    "'{action}' is not an action; expected one of: {}",
+                    names.join(", ")
+                ),
+            ));
+        };
+        out.push(Binding {
+            context,
+            key: kc,
+            spec: key.get_ref().to_string(),
+            action,
+            line: line_at(text, at),
+        });
+        Ok(())
+    };
+    for (key, value) in keys {
+        match value.get_ref() {
+            DeValue::Table(section) => {
+                let Some(ctx) = Context::from_name(key.get_ref()) else {
+                    let names: Vec<String> = Context::ALL.iter().map(|c| c.name()).collect();
+                    return Err(err(
+                        key.span().start,
+                        format!(
+                            "[keys.{}] is not a view; expected one of: {}",
+                            key.get_ref(),
+                            names.join(", ")
+                        ),
+                    ));
+                };
+                for (k, v) in section {
+                    entry(Some(ctx), k, v)?;
+                }
+            }
+            _ => entry(None, key, value)?,
+        }
+    }
+    Ok(out)
+}
+
+/// Checks what TOML cannot: theme names and colours.
 fn check(cfg: &Config, text: &str, file: &Path) -> Result<(), ConfigError> {
     let err = |needle: &str, message: String| ConfigError {
         file: file.to_path_buf(),
         line: line_of(text, needle),
         message,
     };
-    for (key, action) in &cfg.keys {
-        if parse_key(key).is_none() {
-            return Err(err(key, format!("'{key}' is not a key: use d, D, ctrl-d, alt-x, f2, enter, esc, tab, space, up, pageup…")));
-        }
-        if !ACTIONS.iter().any(|(a, _)| a == action) {
-            let names: Vec<&str> = ACTIONS.iter().map(|(a, _)| *a).collect();
-            return Err(err(
-                action,
-                format!(
-                    "'{action}' is not an action; expected one of: {}",
-                    names.join(", ")
-                ),
-            ));
-        }
-    }
     if let Some(n) = &cfg.theme.name {
         if !["dark", "light"].contains(&n.as_str()) {
             return Err(err(
@@ -247,7 +255,7 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
             })
         }
     };
-    let cfg: Config = toml::from_str(&text).map_err(|e| ConfigError {
+    let mut cfg: Config = toml::from_str(&text).map_err(|e| ConfigError {
         file: path.to_path_buf(),
         line: e
             .span()
@@ -255,6 +263,16 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         message: e.message().to_string(),
     })?;
     check(&cfg, &text, path)?;
+    cfg.bindings = bindings(&text, path)?;
+    let at = |line: usize, message: String| ConfigError {
+        file: path.to_path_buf(),
+        line: Some(line),
+        message,
+    };
+    match cfg.keymap.bind(&cfg.bindings) {
+        Ok(shadows) => cfg.warnings = shadows.into_iter().map(|s| at(s.line, s.message)).collect(),
+        Err(e) => return Err(at(e.line, e.message)),
+    }
     Ok(cfg)
 }
 
@@ -307,12 +325,49 @@ mod tests {
         )
         .expect("write");
         let c = load(&p).expect("valid");
-        assert_eq!(c.keys.get("ctrl-d").map(String::as_str), Some("delete"));
+        assert_eq!(c.bindings.len(), 1);
+        assert_eq!(c.bindings[0].action, Action::Delete);
+        assert_eq!(c.bindings[0].line, 5);
         assert!(
             parse_key("ctrl-d").is_some()
                 && parse_key("f2").is_some()
                 && parse_key("space").is_some()
         );
+    }
+
+    #[test]
+    fn a_binding_that_shadows_another_is_reported_at_its_line() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("config.toml");
+        // A short key ("d") also appears in earlier lines' text: the line must still be the binding's.
+        std::fs::write(
+            &p,
+            "[theme]\nname = \"dark\"\n[keys]\n\"ctrl-d\" = \"delete\"\nd = \"copy\"\n",
+        )
+        .expect("write");
+        let c = load(&p).expect("usable");
+        assert_eq!(c.warnings.len(), 0, "ctrl-d took delete first: d was free");
+        std::fs::write(&p, "[theme]\nname = \"dark\"\n[keys]\nd = \"copy\"\n").expect("write");
+        let c = load(&p).expect("usable");
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert_eq!(c.warnings[0].line, Some(4));
+        assert!(
+            c.warnings[0].message.contains("shadows delete"),
+            "{}",
+            c.warnings[0]
+        );
+        std::fs::write(
+            &p,
+            "[keys.secrets]\nK = \"delete\"\n[keys.vaults]\nx = \"delete\"\n",
+        )
+        .expect("write");
+        let e = load(&p).expect_err("delete is not a vault-picker action");
+        assert_eq!(e.line, Some(4), "{e}");
+        std::fs::write(&p, "[keys.nowhere]\nx = \"delete\"\n").expect("write");
+        assert!(load(&p)
+            .expect_err("no such view")
+            .message
+            .contains("not a view"));
     }
 
     #[test]

@@ -31,9 +31,11 @@ pub fn editor_command() -> Vec<String> {
     command_for(&spec)
 }
 
-/// The words of an editor setting, with `-n -i NONE` for the vi family.
+/// The words of an editor setting, split as a shell would (quotes, escapes), with `-n -i NONE` for
+/// the vi family. A setting a shell could not split (an open quote) is taken whole.
 pub fn command_for(spec: &str) -> Vec<String> {
-    let mut words: Vec<String> = spec.split_whitespace().map(str::to_string).collect();
+    let mut words: Vec<String> =
+        shell_words::split(spec).unwrap_or_else(|_| vec![spec.trim().to_string()]);
     let program = words
         .first()
         .map(|p| {
@@ -153,6 +155,10 @@ mod tests {
         );
         assert_eq!(command_for("vim"), ["vim", "-n", "-i", "NONE"]);
         assert_eq!(command_for("code --wait"), ["code", "--wait"]);
+        assert_eq!(
+            command_for("'/opt/My Editor/bin/edit' --wait -c 'set x'"),
+            ["/opt/My Editor/bin/edit", "--wait", "-c", "set x"]
+        );
     }
 
     #[test]

@@ -404,37 +404,36 @@ async fn run_tui_inner(args: &TuiArgs, demo_dir: Option<&std::path::Path>) -> Re
                 vaults.add(&url, Source::Env);
             }
         }
-        let config_path = args.config.clone().or_else(kvtui::config::default_path);
-        if let Some(path) = config_path {
-            match kvtui::config::load(&path) {
-                Ok(cfg) => {
-                    clipboard_cfg = cfg.clipboard.clone();
-                    user_config = cfg.clone();
-                    for spec in &cfg.vaults {
-                        match sources::vault_url(spec.spec(), args.cloud) {
-                            Ok(url) => {
-                                let i = vaults.add(&url, Source::Config);
-                                if let kvtui::config::VaultSpec::Detailed {
-                                    tenant,
-                                    read_only,
-                                    ..
-                                } = spec
-                                {
-                                    vaults.entries[i].tenant = tenant.clone();
-                                    vaults.entries[i].read_only = *read_only;
-                                }
-                            }
-                            Err(e) => startup_error = Some(format!("{}: {e}", path.display())),
-                        }
-                    }
-                }
-                Err(e) => startup_error = Some(format!("{e} — starting with defaults")),
-            }
-        }
         if let Some(recent) = sources::recent_file() {
             for url in sources::load_recent(&recent) {
                 vaults.add(&url, Source::Recent);
             }
+        }
+    }
+    // The config's keys, theme and clipboard apply to the demo too; its vaults do not.
+    let config_path = args.config.clone().or_else(kvtui::config::default_path);
+    if let Some(path) = config_path {
+        match kvtui::config::load(&path) {
+            Ok(cfg) => {
+                clipboard_cfg = cfg.clipboard.clone();
+                user_config = cfg.clone();
+                for spec in cfg.vaults.iter().filter(|_| demo.is_none()) {
+                    match sources::vault_url(spec.spec(), args.cloud) {
+                        Ok(url) => {
+                            let i = vaults.add(&url, Source::Config);
+                            if let kvtui::config::VaultSpec::Detailed {
+                                tenant, read_only, ..
+                            } = spec
+                            {
+                                vaults.entries[i].tenant = tenant.clone();
+                                vaults.entries[i].read_only = *read_only;
+                            }
+                        }
+                        Err(e) => startup_error = Some(format!("{}: {e}", path.display())),
+                    }
+                }
+            }
+            Err(e) => startup_error = Some(format!("{e} — starting with defaults")),
         }
     }
     let http = kvtui::vault::transport::http_client(None)?;
@@ -488,10 +487,13 @@ async fn run_tui_inner(args: &TuiArgs, demo_dir: Option<&std::path::Path>) -> Re
     app.read_only = args.read_only;
     app.local_offset = local_offset;
     app.palette = kvtui::ui::theme::Palette::from_config(&user_config.theme);
-    app.bind_keys(&user_config.keys);
+    app.keymap = user_config.keymap.clone();
+    if let Some(w) = user_config.warnings.first() {
+        startup_error.get_or_insert_with(|| w.to_string());
+    }
     app.color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let mut initial = Vec::new();
-    if app.discovering.is_none() && (demo.is_some() || !args.no_discovery) {
+    if !app.discovering() && (demo.is_some() || !args.no_discovery) {
         initial.extend(app.discover());
     }
     // One vault named on the command line (or KEY_VAULT_NAME alone): open it at once.

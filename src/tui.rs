@@ -23,7 +23,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use std::io::Write;
 
 use crate::app::{App, Effect};
-use crate::clipboard::{Backend, Clipboard, Pending};
+use crate::clipboard::{Clipboard, Session};
 use crate::vault::{Envelope, Worker};
 
 /// Puts the terminal back as it was. Safe to call more than once.
@@ -100,27 +100,11 @@ fn write_terminal(terminal: &mut Term, bytes: &[u8]) {
     let _ = w.flush();
 }
 
-/// In tmux, OSC 52 reaches the clipboard only with `set-clipboard on`: say so when it is not.
-fn tmux_hint() -> Option<String> {
-    std::env::var_os("TMUX")?;
-    let out = std::process::Command::new("tmux")
-        .args(["show-options", "-gv", "set-clipboard"])
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()?;
-    let value = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    (value != "on").then(|| "in tmux this needs `set -g set-clipboard on`".to_string())
-}
-
-struct Clip {
-    pending: Option<Pending>,
-}
-
 fn perform(
     effects: Vec<Effect>,
     worker: &Worker,
-    options: &mut LoopOptions,
-    clip: &mut Clip,
+    recent_file: Option<&std::path::Path>,
+    clip: &mut Session,
     app: &mut App,
     terminal: &mut Term,
 ) {
@@ -129,7 +113,7 @@ fn perform(
             Effect::Send(id, request) => worker.send_as(id, request),
             Effect::Cancel(id) => worker.cancel(id),
             Effect::RecordRecent(url) => {
-                if let Some(path) = &options.recent_file {
+                if let Some(path) = recent_file {
                     if let Err(err) = crate::vault::sources::record_recent(path, &url) {
                         tracing::warn!(error = %err, "could not record the recent vault");
                     }
@@ -144,24 +128,18 @@ fn perform(
                     tracing::warn!(error = %e, "could not take the terminal back");
                 }
                 let more = app.on_edited(base, edited);
-                perform(more, worker, options, clip, app, terminal);
+                perform(more, worker, recent_file, clip, app, terminal);
             }
             Effect::Copy {
                 text,
                 label,
                 sensitive,
-            } => match options.clipboard.copy(text.expose(), sensitive) {
+            } => match clip.copy(text.expose(), sensitive) {
                 Ok(copied) => {
                     if let Some(bytes) = &copied.terminal_bytes {
                         write_terminal(terminal, bytes);
                     }
-                    let hint = (copied.backend == Backend::Osc52).then(tmux_hint).flatten();
-                    // A newer sensitive copy replaces the pending clear of an older one.
-                    if copied.pending.is_some() || sensitive {
-                        clip.pending = copied.pending;
-                    }
-                    let deadline = clip.pending.as_ref().map(|p| p.deadline);
-                    app.on_copied(label, copied.backend.label(), deadline, hint);
+                    app.on_copied(label, copied.backend, copied.deadline, copied.hint);
                 }
                 Err(why) => app.copy_failed(why),
             },
@@ -169,28 +147,13 @@ fn perform(
     }
 }
 
-fn clear_if_due(options: &mut LoopOptions, clip: &mut Clip, app: &mut App, terminal: &mut Term) {
-    let due = clip
-        .pending
-        .as_ref()
-        .is_some_and(|p| Instant::now() >= p.deadline);
-    if !due {
-        return;
-    }
-    if let Some(p) = clip.pending.take() {
-        let (bytes, cleared) = options.clipboard.clear(&p);
+fn clear_if_due(clip: &mut Session, app: &mut App, terminal: &mut Term) {
+    if let Some((bytes, cleared)) = clip.clear_if_due(Instant::now()) {
         if let Some(b) = bytes {
             write_terminal(terminal, &b);
         }
         app.on_clip_cleared(cleared);
     }
-}
-
-/// The controlling terminal's path, for clearing an OSC 52 copy after kvtui has exited.
-fn tty_path() -> Option<PathBuf> {
-    std::fs::read_link("/proc/self/fd/0")
-        .ok()
-        .filter(|p| p.starts_with("/dev/"))
 }
 
 /// The stream's next item if it is ready now, polled with the current task's context.
@@ -200,6 +163,14 @@ async fn ready_now<S: futures::Stream + Unpin>(stream: &mut S) -> Option<Option<
         std::task::Poll::Pending => std::task::Poll::Ready(None),
     })
     .await
+}
+
+/// Draws a frame and keeps what the view reported of its layout, for the mouse.
+fn draw(terminal: &mut Term, app: &mut App) -> Result<()> {
+    let mut hits = Default::default();
+    terminal.draw(|f| hits = crate::ui::draw(f, app))?;
+    app.hits = hits;
+    Ok(())
 }
 
 fn clock(app: &mut App) {
@@ -212,25 +183,29 @@ pub async fn run(
     worker: Worker,
     mut responses: UnboundedReceiver<Envelope>,
     initial: Vec<Effect>,
-    mut options: LoopOptions,
+    options: LoopOptions,
 ) -> Result<()> {
     install_panic_hook();
     let mut terminal = enter()?;
     let _guard = Guard;
     let size = terminal.size().context("reading the terminal size")?;
     app.size = (size.width, size.height);
-    let mut clip = Clip { pending: None };
+    let LoopOptions {
+        recent_file,
+        clipboard,
+    } = options;
+    let mut clip = Session::new(clipboard);
     perform(
         initial,
         &worker,
-        &mut options,
+        recent_file.as_deref(),
         &mut clip,
         &mut app,
         &mut terminal,
     );
     clock(&mut app);
     app.prepare();
-    terminal.draw(|f| crate::ui::draw(f, &app))?;
+    draw(&mut terminal, &mut app)?;
 
     let mut events = EventStream::new();
     let mut ticker = tokio::time::interval(Duration::from_millis(100));
@@ -262,30 +237,19 @@ pub async fn run(
         perform(
             effects,
             &worker,
-            &mut options,
+            recent_file.as_deref(),
             &mut clip,
             &mut app,
             &mut terminal,
         );
-        clear_if_due(&mut options, &mut clip, &mut app, &mut terminal);
+        clear_if_due(&mut clip, &mut app, &mut terminal);
         if app.quit {
             break;
         }
-        app.identity = worker
-            .identity()
-            .map(str::to_string)
-            .or(app.identity.take());
         clock(&mut app);
         app.prepare();
-        terminal.draw(|f| crate::ui::draw(f, &app))?;
+        draw(&mut terminal, &mut app)?;
     }
-    // Quitting keeps the promise: a copy still to be cleared is handed to a detached keeper.
-    if let Some(p) = clip.pending.take() {
-        match options.clipboard.hand_over(&p, tty_path()) {
-            Ok(pid) if pid > 0 => tracing::info!(pid, "clipboard keeper started"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "could not hand the clipboard over"),
-        }
-    }
+    clip.hand_over_at_quit();
     Ok(())
 }

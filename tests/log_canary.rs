@@ -120,6 +120,9 @@ async fn the_canary_value_is_nowhere_in_a_trace_level_log() {
                 .await
                 .expect("answer")
                 .expect("alive");
+            if env.id == kvtui::vault::worker::UNSOLICITED {
+                continue;
+            }
             assert_eq!(env.id, id);
             match env.response {
                 Response::Progress(_) => continue,

@@ -44,7 +44,7 @@ fn the_life_of_a_secret_in_the_demo() {
         "gone from the secret list:\n{s}"
     );
     tui.send("\t");
-    let s = tui.wait_for("RECOVERY ID");
+    let s = tui.wait_for("PURGED ON");
     assert!(has_row(&s, "db-password"), "in the deleted list:\n{s}");
 
     // Recover: progress until readable, then back in the list.
@@ -61,7 +61,7 @@ fn the_life_of_a_secret_in_the_demo() {
     tui.send("y");
     tui.wait_for("Deleted 'db-password'");
     tui.send("\t");
-    tui.wait_for("RECOVERY ID");
+    tui.wait_for("PURGED ON");
     tui.send("P");
     tui.wait_for("Type the secret's name to confirm");
     tui.send("db-password\r");

@@ -161,7 +161,11 @@ fn render(app: &mut App, size: (u16, u16)) -> (String, ratatui::buffer::Buffer) 
     app.size = size;
     app.prepare();
     let mut terminal = Terminal::new(TestBackend::new(size.0, size.1)).expect("terminal");
-    terminal.draw(|f| kvtui::ui::draw(f, app)).expect("draw");
+    terminal
+        .draw(|f| {
+            kvtui::ui::draw(f, app);
+        })
+        .expect("draw");
     let buffer = terminal.backend().buffer().clone();
     let text = buffer
         .content
@@ -207,7 +211,7 @@ fn secret_list_filtered_loading_and_empty() {
     snap("secrets_filtered", || {
         let mut app = base_app();
         open(&mut app);
-        app.filter_input = "db".into();
+        app.filter = "db".into();
         app.filter_editing = true;
         app.invalidate();
         app
@@ -247,7 +251,6 @@ fn with_value(revealed: bool, value: &str) -> App {
         value: Some(SecretValue::new(value.into())),
         revealed,
         scroll: 0,
-        request: None,
         error: None,
     });
     app
@@ -294,7 +297,16 @@ fn overlays_and_confirmations() {
             app
         }
     };
-    snap("help", popup(Popup::Help, Tab::Secrets));
+    snap(
+        "help",
+        popup(
+            Popup::Help {
+                context: kvtui::app::Context::Secrets,
+                scroll: 0,
+            },
+            Tab::Secrets,
+        ),
+    );
     snap(
         "confirm_delete",
         popup(
@@ -329,17 +341,20 @@ fn progress_and_error_states() {
         open(&mut app);
         let started = app.instant;
         app.instant = started + std::time::Duration::from_secs(3);
-        app.ops.push(Operation {
-            id: 1,
-            kind: OpKind::Delete,
-            name: "db-password".into(),
-            started,
-            progress: Some(Progress {
-                elapsed: std::time::Duration::from_secs(3),
-                attempts: 5,
-                phase: Phase::WaitingForDeletion,
+        app.jobs.insert(
+            1,
+            kvtui::app::Job::Op(Operation {
+                kind: OpKind::Delete,
+                name: "db-password".into(),
+                started,
+                progress: Some(Progress {
+                    elapsed: std::time::Duration::from_secs(3),
+                    attempts: 5,
+                    phase: Phase::WaitingForDeletion,
+                }),
+                followup: None,
             }),
-        });
+        );
         app
     });
     snap("error_status", || {
@@ -415,11 +430,15 @@ fn only_visible_rows_are_built_for_100k_secrets() {
     let t = std::time::Instant::now();
     for _ in 0..20 {
         let mut terminal = Terminal::new(TestBackend::new(100, 30)).expect("terminal");
-        terminal.draw(|f| kvtui::ui::draw(f, &app)).expect("draw");
+        terminal
+            .draw(|f| {
+                kvtui::ui::draw(f, &app);
+            })
+            .expect("draw");
     }
     let per_frame = t.elapsed() / 20;
     println!("100,000 secrets: {per_frame:?} per frame (debug build)");
-    app.filter_input = "99999".into();
+    app.filter = "99999".into();
     app.invalidate();
     let t = std::time::Instant::now();
     app.prepare();
@@ -449,7 +468,7 @@ fn forms_and_their_errors() {
     snap("form_create_errors", || {
         let mut f = Form::create();
         f.name = "bad name".into();
-        f.value = zeroize::Zeroizing::new("line one\nline two".into());
+        f.value = kvtui::app::text::SecretField::with("line one\nline two");
         f.tags = "env=prod\nnot a tag".into();
         f.expires = "+30d".into();
         f.not_before = "someday".into();
@@ -458,8 +477,8 @@ fn forms_and_their_errors() {
     snap("form_create_value_shown", || {
         let mut f = Form::create();
         f.name = "tls-cert".into();
-        f.value = zeroize::Zeroizing::new(
-            "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----".into(),
+        f.value = kvtui::app::text::SecretField::with(
+            "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",
         );
         f.show_value = true;
         f.focus = 1;
@@ -538,24 +557,21 @@ fn versions_app() -> App {
 
 #[test]
 fn versions_and_the_comparison() {
-    use kvtui::app::versions::Compare;
+    use kvtui::app::versions::{Compare, Side};
     snap("versions", versions_app);
     let compare = |revealed: bool| {
         move || {
             let mut app = versions_app();
             if let Some(v) = app.versions.as_mut() {
+                let side = |i: usize, value: &str| Side {
+                    props: v.items[i].clone(),
+                    value: Some(SecretValue::new(value.into())),
+                };
                 v.compare = Some(Compare {
-                    left: (
-                        "0f9e8d7c6b5a49382716051423324150".into(),
-                        Some(SecretValue::new("host=db\nport=5432\nuser=old".into())),
-                        None,
-                    ),
-                    right: (
-                        "a1b2c3d4e5f60718293a4b5c6d7e8f90".into(),
-                        Some(SecretValue::new("host=db\nport=6432\nuser=old".into())),
-                        None,
-                    ),
+                    newer: side(0, "host=db\nport=6432\nuser=old"),
+                    older: side(1, "host=db\nport=5432\nuser=old"),
                     revealed,
+                    scroll: 0,
                     error: None,
                 });
             }

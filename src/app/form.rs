@@ -3,9 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use time::{Date, Duration, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
-use zeroize::Zeroizing;
+use time::{OffsetDateTime, UtcOffset};
 
+pub use super::dates::{parse_date, show_date};
+use super::text::{Edit, LineField, LinesField, SecretField};
 use crate::vault::{NewSecret, PropertiesPatch, SecretProps, SecretValue};
 
 pub const MAX_VALUE_BYTES: usize = 25 * 1024;
@@ -70,91 +71,6 @@ pub fn format_tags(tags: &BTreeMap<String, String>) -> String {
         .join("\n")
 }
 
-/// A date: `2026-12-31` (local midnight), `2026-12-31T08:00` or `2026-12-31 08:00[:ss]` (local time),
-/// either with an explicit offset (`Z`, `+02:00`), or relative: `+30d`, `+12h`, `+90m`. Empty: none.
-pub fn parse_date(
-    text: &str,
-    now: OffsetDateTime,
-    local: UtcOffset,
-) -> Result<Option<OffsetDateTime>, String> {
-    let t = text.trim();
-    if t.is_empty() {
-        return Ok(None);
-    }
-    if let Some(rel) = t.strip_prefix('+') {
-        // Split off the unit by character: the text may end in a multi-byte one.
-        let unit_len = rel.chars().last().map(char::len_utf8).unwrap_or(0);
-        let (num, unit) = rel.split_at(rel.len() - unit_len);
-        let n: i64 = num
-            .parse()
-            .map_err(|_| format!("'{t}': expected +30d, +12h or +90m"))?;
-        let d = match unit {
-            "d" => Duration::days(n),
-            "h" => Duration::hours(n),
-            "m" => Duration::minutes(n),
-            _ => return Err(format!("'{t}': the unit is d, h or m")),
-        };
-        if n <= 0 {
-            return Err(format!("'{t}': must be in the future"));
-        }
-        return Ok(Some(now + d));
-    }
-    let bad = || format!("'{t}': expected 2026-12-31, 2026-12-31T08:00, +30d or +12h");
-    let (date_part, rest) = t.split_at(t.find(['T', ' ']).unwrap_or(t.len()));
-    let mut d = date_part.split('-');
-    let (Some(y), Some(m), Some(dd), None) = (d.next(), d.next(), d.next(), d.next()) else {
-        return Err(bad());
-    };
-    let year: i32 = y.parse().map_err(|_| bad())?;
-    let month: u8 = m.parse().map_err(|_| bad())?;
-    let day: u8 = dd.parse().map_err(|_| bad())?;
-    let month = Month::try_from(month).map_err(|_| format!("'{t}': there is no month {month}"))?;
-    let date =
-        Date::from_calendar_date(year, month, day).map_err(|_| format!("'{t}': no such day"))?;
-    let rest = rest.trim_start_matches(['T', ' ']);
-    // Split an explicit offset from the time.
-    let (time_part, offset) = if let Some(tp) = rest.strip_suffix('Z') {
-        (tp, Some(UtcOffset::UTC))
-    } else if let Some(i) = rest.rfind(['+', '-']).filter(|i| *i > 0) {
-        let (tp, off) = rest.split_at(i);
-        let sign: i8 = if off.starts_with('-') { -1 } else { 1 };
-        let mut hm = off[1..].split(':');
-        let h: i8 = hm.next().and_then(|x| x.parse().ok()).ok_or_else(bad)?;
-        let mi: i8 = hm.next().unwrap_or("0").parse().map_err(|_| bad())?;
-        let o = UtcOffset::from_hms(sign * h, sign * mi, 0).map_err(|_| bad())?;
-        (tp, Some(o))
-    } else {
-        (rest, None)
-    };
-    let time = if time_part.is_empty() {
-        Time::MIDNIGHT
-    } else {
-        let mut p = time_part.split(':');
-        let h: u8 = p.next().and_then(|x| x.parse().ok()).ok_or_else(bad)?;
-        let mi: u8 = p.next().and_then(|x| x.parse().ok()).ok_or_else(bad)?;
-        let s: u8 = p.next().unwrap_or("0").parse().map_err(|_| bad())?;
-        Time::from_hms(h, mi, s).map_err(|_| format!("'{t}': no such time"))?
-    };
-    Ok(Some(
-        PrimitiveDateTime::new(date, time).assume_offset(offset.unwrap_or(local)),
-    ))
-}
-
-/// How a parsed date is shown next to its field: local time with its offset.
-pub fn show_date(d: OffsetDateTime, local: UtcOffset) -> String {
-    let l = d.to_offset(local);
-    let (h, m, _) = local.as_hms();
-    format!(
-        "{} {:02}:{:02} {}{:02}:{:02}",
-        l.date(),
-        l.hour(),
-        l.minute(),
-        if local.is_negative() { '-' } else { '+' },
-        h.unsigned_abs(),
-        m.unsigned_abs()
-    )
-}
-
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FormKind {
     Create,
@@ -199,25 +115,24 @@ impl Field {
 
 pub struct Form {
     pub kind: FormKind,
-    pub name: String,
-    pub value: Zeroizing<String>,
-    pub content_type: String,
-    pub tags: String,
+    pub name: LineField,
+    pub value: SecretField,
+    pub content_type: LineField,
+    pub tags: LinesField,
     pub enabled: bool,
-    pub not_before: String,
-    pub expires: String,
+    pub not_before: LineField,
+    pub expires: LineField,
     pub focus: usize,
     pub show_value: bool,
     /// The service's answer to the last submission, kept with everything typed.
     pub service_error: Option<String>,
-    pub submitting: Option<u64>,
 }
 
 impl std::fmt::Debug for Form {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Form")
             .field("kind", &self.kind)
-            .field("name", &self.name)
+            .field("name", &self.name.value())
             .field("value", &"<redacted>")
             .finish_non_exhaustive()
     }
@@ -227,17 +142,16 @@ impl Form {
     pub fn create() -> Self {
         Self {
             kind: FormKind::Create,
-            name: String::new(),
-            value: Zeroizing::new(String::new()),
-            content_type: String::new(),
-            tags: String::new(),
+            name: LineField::default(),
+            value: SecretField::new(),
+            content_type: LineField::default(),
+            tags: LinesField::new(""),
             enabled: true,
-            not_before: String::new(),
-            expires: String::new(),
+            not_before: LineField::default(),
+            expires: LineField::default(),
             focus: 0,
             show_value: false,
             service_error: None,
-            submitting: None,
         }
     }
 
@@ -247,9 +161,9 @@ impl Form {
             kind: FormKind::NewVersion {
                 name: current.name.clone(),
             },
-            name: current.name.clone(),
-            content_type: current.content_type.clone().unwrap_or_default(),
-            tags: format_tags(&current.tags),
+            name: LineField::new(current.name.clone()),
+            content_type: LineField::new(current.content_type.clone().unwrap_or_default()),
+            tags: LinesField::new(&format_tags(&current.tags)),
             enabled: current.enabled,
             ..Self::create()
         }
@@ -270,12 +184,12 @@ impl Form {
                 name: current.name.clone(),
                 version,
             },
-            name: current.name.clone(),
-            content_type: current.content_type.clone().unwrap_or_default(),
-            tags: format_tags(&current.tags),
+            name: LineField::new(current.name.clone()),
+            content_type: LineField::new(current.content_type.clone().unwrap_or_default()),
+            tags: LinesField::new(&format_tags(&current.tags)),
             enabled: current.enabled,
-            not_before: date(current.not_before),
-            expires: date(current.expires),
+            not_before: LineField::new(date(current.not_before)),
+            expires: LineField::new(date(current.expires)),
             ..Self::create()
         }
     }
@@ -314,15 +228,36 @@ impl Form {
         f[self.focus.min(f.len() - 1)]
     }
 
-    pub fn text_mut(&mut self, field: Field) -> Option<&mut String> {
+    /// The name the form is about (typed, for a new secret).
+    pub fn secret_name(&self) -> String {
+        self.name.value().to_string()
+    }
+
+    /// Applies an edit to a field; `false` when the field had nothing to do with it (Up on a field's
+    /// first line, or a field that takes no text).
+    pub fn apply(&mut self, field: Field, e: Edit) -> bool {
         match field {
-            Field::Name => Some(&mut self.name),
-            Field::Value => Some(&mut self.value),
-            Field::ContentType => Some(&mut self.content_type),
-            Field::Tags => Some(&mut self.tags),
-            Field::NotBefore => Some(&mut self.not_before),
-            Field::Expires => Some(&mut self.expires),
-            Field::Enabled => None,
+            Field::Name => self.name.apply(e),
+            Field::Value => self.value.apply(e),
+            Field::ContentType => self.content_type.apply(e),
+            Field::Tags => self.tags.apply(e),
+            Field::NotBefore => self.not_before.apply(e),
+            Field::Expires => self.expires.apply(e),
+            Field::Enabled => false,
+        }
+    }
+
+    /// Pastes at the cursor: value and tags keep line breaks (a PEM stays a PEM), others take one line.
+    pub fn paste(&mut self, field: Field, text: &str) {
+        let first = text.lines().next().unwrap_or_default();
+        match field {
+            Field::Name => self.name.insert_str(first.trim()),
+            Field::Value => self.value.insert_str(text),
+            Field::ContentType => self.content_type.insert_str(first),
+            Field::Tags => self.tags.insert_str(text),
+            Field::NotBefore => self.not_before.insert_str(first),
+            Field::Expires => self.expires.insert_str(first),
+            Field::Enabled => {}
         }
     }
 
@@ -334,18 +269,18 @@ impl Form {
         local: UtcOffset,
     ) -> Option<String> {
         match field {
-            Field::Name => validate_name(&self.name).err(),
+            Field::Name => validate_name(self.name.value()).err(),
             Field::Value if self.value.len() > MAX_VALUE_BYTES => {
                 Some(format!("at most 25 KiB ({} bytes now)", self.value.len()))
             }
-            Field::ContentType if self.content_type.chars().count() > MAX_CONTENT_TYPE => {
+            Field::ContentType if self.content_type.value().chars().count() > MAX_CONTENT_TYPE => {
                 Some(format!("at most {MAX_CONTENT_TYPE} characters"))
             }
-            Field::Tags => parse_tags(&self.tags).err(),
-            Field::NotBefore => parse_date(&self.not_before, now, local).err(),
-            Field::Expires => match parse_date(&self.expires, now, local) {
+            Field::Tags => parse_tags(&self.tags.text()).err(),
+            Field::NotBefore => parse_date(self.not_before.value(), now, local).err(),
+            Field::Expires => match parse_date(self.expires.value(), now, local) {
                 Err(e) => Some(e),
-                Ok(Some(exp)) => match parse_date(&self.not_before, now, local) {
+                Ok(Some(exp)) => match parse_date(self.not_before.value(), now, local) {
                     Ok(Some(nbf)) if nbf >= exp => Some("must be after not before".into()),
                     _ => None,
                 },
@@ -368,13 +303,13 @@ impl Form {
             return None;
         }
         Some(NewSecret {
-            value: SecretValue::new(self.value.to_string()),
-            content_type: (!self.content_type.trim().is_empty())
-                .then(|| self.content_type.trim().to_string()),
-            tags: parse_tags(&self.tags).ok()?,
+            value: SecretValue::new(self.value.expose().to_string()),
+            content_type: (!self.content_type.value().trim().is_empty())
+                .then(|| self.content_type.value().trim().to_string()),
+            tags: parse_tags(&self.tags.text()).ok()?,
             enabled: self.enabled,
-            not_before: parse_date(&self.not_before, now, local).ok()?,
-            expires: parse_date(&self.expires, now, local).ok()?,
+            not_before: parse_date(self.not_before.value(), now, local).ok()?,
+            expires: parse_date(self.expires.value(), now, local).ok()?,
         })
     }
 
@@ -384,10 +319,10 @@ impl Form {
         }
         Some(PropertiesPatch {
             enabled: Some(self.enabled),
-            content_type: Some(self.content_type.trim().to_string()),
-            tags: Some(parse_tags(&self.tags).ok()?),
-            not_before: parse_date(&self.not_before, now, local).ok()?,
-            expires: parse_date(&self.expires, now, local).ok()?,
+            content_type: Some(self.content_type.value().trim().to_string()),
+            tags: Some(parse_tags(&self.tags.text()).ok()?),
+            not_before: parse_date(self.not_before.value(), now, local).ok()?,
+            expires: parse_date(self.expires.value(), now, local).ok()?,
         })
     }
 }
@@ -396,6 +331,7 @@ impl Form {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use time::Duration;
 
     fn now() -> OffsetDateTime {
         OffsetDateTime::UNIX_EPOCH + Duration::days(20_000)
@@ -430,78 +366,26 @@ mod tests {
     }
 
     #[test]
-    fn dates_absolute_local_explicit_and_relative() {
-        let local = UtcOffset::from_hms(2, 0, 0).expect("offset");
-        let d = parse_date("2026-12-31", now(), local)
-            .expect("ok")
-            .expect("some");
-        assert_eq!(
-            (d.date().to_string(), d.hour(), d.offset()),
-            ("2026-12-31".to_string(), 0, local)
-        );
-        let d = parse_date("2026-12-31T08:00", now(), local)
-            .expect("ok")
-            .expect("some");
-        assert_eq!(
-            d.to_offset(UtcOffset::UTC).hour(),
-            6,
-            "no offset means local time"
-        );
-        let d = parse_date("2026-12-31T08:00Z", now(), local)
-            .expect("ok")
-            .expect("some");
-        assert_eq!(d.to_offset(UtcOffset::UTC).hour(), 8);
-        let d = parse_date("2026-12-31 08:00-05:00", now(), local)
-            .expect("ok")
-            .expect("some");
-        assert_eq!(d.to_offset(UtcOffset::UTC).hour(), 13);
-        assert_eq!(
-            parse_date("+30d", now(), local),
-            Ok(Some(now() + Duration::days(30)))
-        );
-        assert_eq!(
-            parse_date("+12h", now(), local),
-            Ok(Some(now() + Duration::hours(12)))
-        );
-        assert_eq!(parse_date("", now(), local), Ok(None));
-        assert!(parse_date("2026-02-30", now(), local)
-            .unwrap_err()
-            .contains("no such day"));
-        assert!(parse_date("2026-13-01", now(), local)
-            .unwrap_err()
-            .contains("no month 13"));
-        assert!(parse_date("tomorrow", now(), local).is_err());
-        assert!(parse_date("+3w", now(), local)
-            .unwrap_err()
-            .contains("unit"));
-        assert!(parse_date("+0d", now(), local).is_err());
-        assert_eq!(
-            show_date(OffsetDateTime::UNIX_EPOCH, local),
-            "1970-01-01 02:00 +02:00"
-        );
-    }
-
-    #[test]
     fn a_form_sends_nothing_until_valid_and_keeps_what_was_typed() {
         let mut f = Form::create();
-        f.name = "bad name".into();
-        f.value = Zeroizing::new("v".into());
-        f.expires = "soon".into();
+        f.name.set("bad name");
+        f.value.insert_str("v");
+        f.expires.set("soon");
         let errs = f.errors(now(), UtcOffset::UTC);
         assert_eq!(
             errs.iter().map(|(f, _)| *f).collect::<Vec<_>>(),
             [Field::Name, Field::Expires]
         );
         assert!(f.new_secret(now(), UtcOffset::UTC).is_none());
-        f.name = "good-name".into();
-        f.expires = "+30d".into();
-        f.not_before = "+40d".into();
+        f.name.set("good-name");
+        f.expires.set("+30d");
+        f.not_before.set("+40d");
         assert_eq!(
             f.field_error(Field::Expires, now(), UtcOffset::UTC),
             Some("must be after not before".into())
         );
         f.not_before.clear();
-        f.tags = "env=prod".into();
+        f.tags = LinesField::new("env=prod");
         let s = f.new_secret(now(), UtcOffset::UTC).expect("valid");
         assert_eq!(s.expires, Some(now() + Duration::days(30)));
         assert_eq!(s.tags.get("env").map(String::as_str), Some("prod"));
@@ -520,7 +404,7 @@ mod tests {
         p.expires = Some(now());
         let f = Form::new_version(&p);
         assert_eq!(
-            (f.content_type.as_str(), f.tags.as_str(), f.enabled),
+            (f.content_type.value(), f.tags.text().as_str(), f.enabled),
             ("application/json", "team=core", false)
         );
         assert!(f.expires.is_empty(), "expiry starts blank");
@@ -533,11 +417,6 @@ mod tests {
             let _ = validate_name(&s);
             let _ = parse_tags(&s);
             let _ = parse_date(&s, now(), UtcOffset::UTC);
-        }
-
-        #[test]
-        fn relative_dates_round_trip(n in 1i64..10_000) {
-            prop_assert_eq!(parse_date(&format!("+{n}d"), now(), UtcOffset::UTC), Ok(Some(now() + Duration::days(n))));
         }
     }
 }

@@ -2,9 +2,15 @@
 
 use super::form;
 use super::*;
-use crate::vault::sources::Source;
+use crate::vault::sources::{Source, VaultList};
 use crate::vault::worker::{Phase, Progress};
-use crossterm::event::{KeyEventState, MouseEvent};
+use crate::vault::{
+    DeletedProps, Envelope, Request, RequestId, Response, SecretProps, SecretValue, VaultError,
+};
+use crossterm::event::{
+    Event, KeyCode, KeyEvent, KeyEventKind, KeyEventState, KeyModifiers, MouseEvent,
+};
+use std::time::Duration;
 
 fn key(c: KeyCode) -> Event {
     Event::Key(KeyEvent {
@@ -83,11 +89,22 @@ fn loaded(names: &[&str], deleted_names: &[&str]) -> App {
     app
 }
 
+/// Draws a frame as the event loop does, so the mouse hits what is on screen.
+fn draw(app: &mut App) {
+    let backend = ratatui::backend::TestBackend::new(app.size.0, app.size.1);
+    let Ok(mut terminal) = ratatui::Terminal::new(backend);
+    let mut hits = Hits::default();
+    let _ = terminal.draw(|f| hits = crate::ui::draw(f, app));
+    app.hits = hits;
+}
+
 fn press(app: &mut App, events: &[Event]) -> Vec<Effect> {
     let mut out = Vec::new();
+    draw(app);
     for e in events {
         out.extend(app.on_event(e));
         app.prepare();
+        draw(app);
     }
     out
 }
@@ -122,10 +139,8 @@ fn pages_stream_in_and_loading_ends_with_the_last() {
     });
     app.prepare();
     assert_eq!(app.rows.len(), 2);
-    assert!(app
-        .vault
-        .as_ref()
-        .is_some_and(|v| v.secrets_loading.is_some()));
+    assert!(app.vault.as_ref().is_some());
+    assert!(app.running(|j| matches!(j, Job::ListSecrets)));
     app.on_response(Envelope {
         id: ids[0].0,
         response: Response::SecretsPage {
@@ -135,10 +150,8 @@ fn pages_stream_in_and_loading_ends_with_the_last() {
     });
     app.prepare();
     assert_eq!(app.rows.len(), 3);
-    assert!(app
-        .vault
-        .as_ref()
-        .is_some_and(|v| v.secrets_loading.is_none()));
+    assert!(app.vault.as_ref().is_some());
+    assert!(!app.running(|j| matches!(j, Job::ListSecrets)));
     // A response for a request nobody waits for changes nothing.
     app.on_response(Envelope {
         id: 999,
@@ -195,7 +208,7 @@ fn filter_narrows_ranks_and_clears_with_escape() {
     assert_eq!(app.rows.len(), 2);
     press(&mut app, &[key(KeyCode::Enter)]);
     assert!(!app.filter_editing);
-    assert_eq!(app.filter_input, "db");
+    assert_eq!(app.filter.value(), "db");
     assert_eq!(app.rows.len(), 2, "Enter keeps the filter");
     press(&mut app, &[key(KeyCode::Esc)]);
     assert_eq!(app.rows.len(), 4, "Esc clears it");
@@ -237,10 +250,8 @@ fn the_value_is_fetched_on_open_masked_revealed_and_dropped_on_close() {
     assert!(
         matches!(req, Request::GetSecret { ref name, version: None, .. } if name == "db-password")
     );
-    assert!(app
-        .value
-        .as_ref()
-        .is_some_and(|v| v.request == Some(id) && !v.revealed));
+    assert!(app.value.as_ref().is_some_and(|v| !v.revealed));
+    assert!(app.running(|j| matches!(j, Job::Value)));
     app.on_response(Envelope {
         id,
         response: Response::Value {
@@ -306,7 +317,7 @@ fn delete_asks_first_then_shows_progress_then_moves_the_row() {
     let effects = press(&mut app, &[ch('y')]);
     let (id, req) = sent(&effects).remove(0);
     assert!(matches!(req, Request::Delete { ref name, .. } if name == "db-password"));
-    assert_eq!(app.ops.len(), 1);
+    assert_eq!(app.ops().count(), 1);
     app.instant += Duration::from_secs(3);
     app.on_response(Envelope {
         id,
@@ -317,7 +328,10 @@ fn delete_asks_first_then_shows_progress_then_moves_the_row() {
         }),
     });
     assert_eq!(
-        app.ops[0].describe(app.instant),
+        app.ops()
+            .next()
+            .map(|o| o.describe(app.instant))
+            .unwrap_or_default(),
         "Deleting 'db-password'… waiting for the deletion to complete (3 s)"
     );
     app.on_response(Envelope {
@@ -325,7 +339,7 @@ fn delete_asks_first_then_shows_progress_then_moves_the_row() {
         response: Response::Deleted(deleted("db-password", "Recoverable+Purgeable")),
     });
     app.prepare();
-    assert!(app.ops.is_empty());
+    assert!(app.ops().next().is_none());
     let v = app.vault.as_ref().expect("vault");
     assert_eq!(v.secrets.len(), 1);
     assert_eq!(v.deleted.len(), 1);
@@ -362,7 +376,7 @@ fn recover_and_purge_from_the_deleted_tab() {
         sent(&press(&mut app, &[ch('o'), ch('l'), key(KeyCode::Enter)])).is_empty(),
         "no match, no purge"
     );
-    assert!(matches!(&app.popup, Some(Popup::ConfirmPurge { typed, .. }) if typed == "ol"));
+    assert!(matches!(&app.popup, Some(Popup::ConfirmPurge { typed, .. }) if typed.value() == "ol"));
     let (id, req) = sent(&press(&mut app, &[ch('d'), key(KeyCode::Enter)])).remove(0);
     assert!(matches!(req, Request::Purge { ref name, .. } if name == "old"));
     app.on_response(Envelope {
@@ -458,7 +472,7 @@ fn refresh_relists_and_help_opens_and_closes() {
     let effects = press(&mut app, &[ch('R')]);
     assert_eq!(sent(&effects).len(), 2);
     press(&mut app, &[ch('?')]);
-    assert_eq!(app.popup, Some(Popup::Help));
+    assert!(matches!(app.popup, Some(Popup::Help { .. })));
     press(&mut app, &[ch('x')]);
     assert_eq!(app.popup, None);
 }
@@ -477,7 +491,7 @@ fn open_vault_by_url_validates_what_is_typed() {
         "the error shows and the input is kept"
     );
     app.popup = Some(Popup::OpenVault {
-        input: String::new(),
+        input: Default::default(),
         error: None,
     });
     app.on_event(&Event::Paste("https://demo.localhost:8443\n".into()));
@@ -513,7 +527,7 @@ fn discovery_streams_into_the_vault_list() {
         id,
         response: Response::DiscoveryDone,
     });
-    assert!(app.discovering.is_none());
+    assert!(!app.discovering());
     assert!(!app.needs_tick(), "idle is idle");
 }
 
@@ -595,7 +609,7 @@ fn the_create_form_sends_nothing_until_valid_then_keeps_everything_on_refusal() 
     });
     let f = app.form.as_ref().expect("the form stays open");
     assert_eq!(
-        (f.name.as_str(), f.value.as_str()),
+        (f.name.value(), f.value.expose()),
         ("bad-x", "v"),
         "with what was typed"
     );
@@ -789,14 +803,18 @@ fn mouse_clicks_select_rows_and_tabs_and_the_wheel_scrolls() {
 #[test]
 fn bound_keys_stand_for_their_actions() {
     let mut app = loaded(&["a"], &[]);
-    app.bind_keys(
-        &[
-            ("ctrl-d".to_string(), "delete".to_string()),
-            ("X".to_string(), "quit".to_string()),
-        ]
-        .into_iter()
-        .collect(),
-    );
+    let bind = |spec: &str, action: Action| keymap::Binding {
+        context: None,
+        key: keymap::parse_key(spec).expect("a key"),
+        spec: spec.into(),
+        action,
+        line: 1,
+    };
+    let shadows = app
+        .keymap
+        .bind(&[bind("ctrl-d", Action::Delete), bind("X", Action::Quit)])
+        .expect("binds");
+    assert!(shadows.is_empty());
     press(
         &mut app,
         &[Event::Key(KeyEvent::new(
@@ -830,4 +848,223 @@ fn every_text_dialog_takes_typing_backspace_and_paste() {
     app.on_event(&Event::Paste("restore /tmp/y".into()));
     press(&mut app, &[key(KeyCode::Backspace), ch('z')]);
     assert!(matches!(&app.popup, Some(Popup::Command { input, .. }) if input == "restore /tmp/z"));
+}
+
+// ---- the keymap: every action handled in a context has a key there and is in its help ----------
+
+/// The screen as text, for "did anything change".
+fn screen_text(app: &mut App) -> String {
+    let backend = ratatui::backend::TestBackend::new(app.size.0, app.size.1);
+    let Ok(mut terminal) = ratatui::Terminal::new(backend);
+    let _ = terminal.draw(|f| {
+        crate::ui::draw(f, app);
+    });
+    terminal
+        .backend()
+        .buffer()
+        .content
+        .iter()
+        .map(|c| c.symbol())
+        .collect()
+}
+
+/// An app showing each context, built through the keys a user would press.
+fn in_context(ctx: Context) -> App {
+    let mut app = loaded(&["alpha", "beta", "gamma"], &["old-one", "old-two"]);
+    app.size = (120, 60);
+    app.prepare();
+    let value = |app: &mut App| {
+        let effects = press(app, &[key(KeyCode::Enter)]);
+        if let Some((id, _)) = sent(&effects).first() {
+            app.on_response(Envelope {
+                id: *id,
+                response: Response::Value {
+                    props: props("alpha"),
+                    value: SecretValue::new("line1\nline2".into()),
+                },
+            });
+        }
+    };
+    let versions = |app: &mut App| {
+        let effects = press(app, &[ch('v')]);
+        if let Some((id, _)) = sent(&effects).first() {
+            let v = |n: &str| SecretProps {
+                version: Some(n.into()),
+                ..props("alpha")
+            };
+            app.on_response(Envelope {
+                id: *id,
+                response: Response::Versions(vec![v("v2"), v("v1"), v("v0")]),
+            });
+        }
+    };
+    match ctx {
+        Context::Vaults => {
+            press(&mut app, &[key(KeyCode::Esc)]);
+        }
+        Context::Secrets => {}
+        Context::Deleted => {
+            press(&mut app, &[key(KeyCode::Tab)]);
+        }
+        Context::Value => value(&mut app),
+        Context::Versions => versions(&mut app),
+        Context::Compare => {
+            versions(&mut app);
+            press(&mut app, &[ch('=')]);
+        }
+        Context::Form => {
+            press(&mut app, &[ch('n')]);
+        }
+        Context::Confirm => {
+            press(&mut app, &[ch('d')]);
+        }
+        Context::Purge => {
+            press(&mut app, &[key(KeyCode::Tab), ch('P')]);
+        }
+        Context::Conflict => {
+            press(&mut app, &[ch('n')]);
+            app.popup = Some(Popup::Conflict {
+                name: "alpha".into(),
+            });
+        }
+        Context::Prompt => {
+            press(&mut app, &[ch('b')]);
+        }
+        Context::Command => {
+            press(&mut app, &[ch(':')]);
+        }
+        Context::Filter => {
+            press(&mut app, &[ch('/'), ch('a')]);
+        }
+        Context::Help => {
+            press(&mut app, &[ch('?')]);
+        }
+    }
+    app.prepare();
+    assert_eq!(app.context(), ctx, "the setup reaches {ctx:?}");
+    app
+}
+
+#[test]
+fn every_action_handled_in_a_context_has_a_key_there_and_is_in_its_help() {
+    for ctx in Context::ALL {
+        for action in Action::ALL {
+            let mut app = in_context(ctx);
+            let before = screen_text(&mut app);
+            let effects = app.update(action);
+            app.prepare();
+            let after = screen_text(&mut app);
+            let handled = !effects.is_empty() || before != after || app.quit;
+            if handled {
+                assert!(
+                    app.keymap.has(ctx, action),
+                    "{action:?} does something in {ctx:?} but has no key there"
+                );
+            }
+        }
+        // Help lists every entry of the context, with the key the user has.
+        let mut app = in_context(ctx);
+        app.popup = Some(Popup::Help {
+            context: ctx,
+            scroll: 0,
+        });
+        let help = screen_text(&mut app);
+        for e in app.keymap.entries(ctx) {
+            assert!(!e.keys.is_empty(), "{:?} in {ctx:?} has no key", e.action);
+            assert!(
+                help.contains(e.what) && help.contains(&e.keys_label()),
+                "help for {ctx:?} lacks {:?} ({} {})",
+                e.action,
+                e.keys_label(),
+                e.what
+            );
+        }
+    }
+}
+
+#[test]
+fn help_shows_the_users_own_keys() {
+    let mut app = loaded(&["a"], &[]);
+    app.size = (120, 60);
+    let bind = keymap::Binding {
+        context: Some(Context::Secrets),
+        key: keymap::parse_key("ctrl-x").expect("key"),
+        spec: "ctrl-x".into(),
+        action: Action::Delete,
+        line: 1,
+    };
+    app.keymap.bind(&[bind]).expect("binds");
+    press(&mut app, &[ch('?')]);
+    let help = screen_text(&mut app);
+    assert!(help.contains("Ctrl-X"), "the user's key is listed");
+    app.popup = None;
+    press(&mut app, &[ch('d')]);
+    assert!(app.popup.is_none(), "d no longer deletes");
+}
+
+#[test]
+fn upper_case_keys_are_shift_letters_as_crokey_writes_them() {
+    let g = keymap::parse_key("G").expect("G");
+    assert_eq!(Some(g), keymap::parse_key("shift-g"));
+    assert_eq!(keymap::display(g), "G");
+    // However the terminal reports it.
+    for k in [
+        KeyEvent::new(KeyCode::Char('G'), KeyModifiers::NONE),
+        KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT),
+        KeyEvent::new(KeyCode::Char('g'), KeyModifiers::SHIFT),
+    ] {
+        assert_eq!(keymap::from_event(k), g, "{k:?}");
+    }
+    let km = Keymap::default();
+    assert_eq!(
+        km.resolve(
+            Context::Secrets,
+            KeyEvent::new(KeyCode::Char('?'), KeyModifiers::SHIFT)
+        ),
+        Some(Action::Help)
+    );
+    assert_eq!(
+        km.resolve(
+            Context::Secrets,
+            KeyEvent::new(KeyCode::Char('g'), KeyModifiers::NONE)
+        ),
+        Some(Action::Top)
+    );
+    assert_eq!(keymap::parse_key("ctrl-D"), keymap::parse_key("ctrl-d"));
+    assert!(keymap::parse_key("hyper-q").is_none());
+}
+
+#[test]
+fn actions_and_contexts_round_trip_their_config_names() {
+    for a in Action::ALL {
+        assert_eq!(Action::from_name(&a.name()), Some(a));
+    }
+    let mut names: Vec<String> = Action::ALL.iter().map(|a| a.name()).collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), Action::ALL.len(), "no action twice in ALL");
+    for c in Context::ALL {
+        assert_eq!(Context::from_name(&c.name()), Some(c));
+    }
+    assert_eq!(Action::CopyId.name(), "copy_id");
+}
+
+#[test]
+fn readme_key_table_is_the_keymap() {
+    let table = Keymap::default().markdown_table();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
+    let readme = std::fs::read_to_string(path).expect("README.md");
+    let (start, end) = ("<!-- keys -->\n", "<!-- /keys -->");
+    let (Some(a), Some(b)) = (readme.find(start), readme.find(end)) else {
+        panic!("README.md has no {start:?} … {end:?} section");
+    };
+    let current = &readme[a + start.len()..b];
+    if current != table {
+        if std::env::var_os("KVTUI_WRITE_README").is_some() {
+            let updated = format!("{}{table}{}", &readme[..a + start.len()], &readme[b..]);
+            std::fs::write(path, updated).expect("write README.md");
+        } else {
+            panic!("README's key table is not the keymap's: run `KVTUI_WRITE_README=1 cargo test -q --lib readme_key_table`");
+        }
+    }
 }

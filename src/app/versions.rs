@@ -1,37 +1,111 @@
 //! The versions view (`v`): every version of a secret, newest first; open, copy, enable/disable or edit
 //! the properties of an old version; `=` compares two versions' values side by side.
 
-use crossterm::event::{KeyCode, KeyEvent};
+use similar::{ChangeTag, TextDiff};
 
-use super::{form, App, Cursor, Effect, ValuePanel};
-use crate::vault::{Request, RequestId, Response, SecretProps, SecretValue};
+use super::jobs::Job;
+use super::{form, Action, App, Cursor, Effect};
+use crate::vault::{Request, Response, SecretProps, SecretValue};
 
 #[derive(Debug, Default)]
 pub struct VersionsView {
     pub name: String,
     pub items: Vec<SecretProps>,
-    pub loading: Option<RequestId>,
     pub cursor: Cursor,
     /// A version marked with Space, to compare with `=`.
     pub marked: Option<String>,
     pub compare: Option<Compare>,
 }
 
-/// Two versions side by side; values masked until revealed.
+/// One side of a comparison: the version, its properties, its value once fetched.
+#[derive(Debug, Default)]
+pub struct Side {
+    pub props: SecretProps,
+    pub value: Option<SecretValue>,
+}
+
+/// Two versions side by side, the newer on the left; values masked until revealed.
 #[derive(Debug, Default)]
 pub struct Compare {
-    pub left: (String, Option<SecretValue>, Option<RequestId>),
-    pub right: (String, Option<SecretValue>, Option<RequestId>),
+    pub newer: Side,
+    pub older: Side,
     pub revealed: bool,
+    pub scroll: u16,
     pub error: Option<String>,
 }
 
-/// Line-by-line: which lines differ (the longer side's extra lines differ too).
-pub fn differing_lines(a: &str, b: &str) -> Vec<bool> {
-    let (la, lb): (Vec<&str>, Vec<&str>) = (a.lines().collect(), b.lines().collect());
-    (0..la.len().max(lb.len()))
-        .map(|i| la.get(i) != lb.get(i))
-        .collect()
+/// One row of a line diff: the newer side's line, the older side's, and whether they differ.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DiffRow {
+    pub newer: Option<String>,
+    pub older: Option<String>,
+    pub changed: bool,
+}
+
+/// Pretty-prints JSON (as the value panel does); other text as it is.
+pub fn pretty(value: &str) -> String {
+    let trimmed = value.trim_start();
+    if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(value) {
+            if let Ok(p) = serde_json::to_string_pretty(&v) {
+                return p;
+            }
+        }
+    }
+    value.to_string()
+}
+
+/// A real line diff: an inserted line shows as one added row, not as every later line changed.
+pub fn diff_rows(newer: &str, older: &str) -> Vec<DiffRow> {
+    let diff = TextDiff::from_lines(older, newer);
+    let mut rows: Vec<DiffRow> = Vec::new();
+    // Pair deletions with the insertions that follow them, so a changed line sits beside its old self.
+    let mut deleted: Vec<String> = Vec::new();
+    let flush = |rows: &mut Vec<DiffRow>, deleted: &mut Vec<String>| {
+        for d in deleted.drain(..) {
+            rows.push(DiffRow {
+                newer: None,
+                older: Some(d),
+                changed: true,
+            });
+        }
+    };
+    let mut paired = 0usize;
+    for change in diff.iter_all_changes() {
+        let line = change.value().trim_end_matches(['\n', '\r']).to_string();
+        match change.tag() {
+            ChangeTag::Equal => {
+                flush(&mut rows, &mut deleted);
+                paired = 0;
+                rows.push(DiffRow {
+                    newer: Some(line.clone()),
+                    older: Some(line),
+                    changed: false,
+                });
+            }
+            ChangeTag::Delete => deleted.push(line),
+            ChangeTag::Insert => {
+                if paired < deleted.len() {
+                    // Replace the pending deletion with a changed pair.
+                    let old = deleted.remove(paired);
+                    rows.push(DiffRow {
+                        newer: Some(line),
+                        older: Some(old),
+                        changed: true,
+                    });
+                } else {
+                    flush(&mut rows, &mut deleted);
+                    rows.push(DiffRow {
+                        newer: Some(line),
+                        older: None,
+                        changed: true,
+                    });
+                }
+            }
+        }
+    }
+    flush(&mut rows, &mut deleted);
+    rows
 }
 
 impl App {
@@ -39,19 +113,21 @@ impl App {
         let Some((p, url)) = self.selected_in_vault() else {
             return Vec::new();
         };
-        let id = self.id();
         self.versions = Some(VersionsView {
             name: p.name.clone(),
-            loading: Some(id),
             ..VersionsView::default()
         });
-        vec![Effect::Send(
-            id,
+        self.send(
+            Job::Versions,
             Request::ListVersions {
                 vault: url,
                 name: p.name,
             },
-        )]
+        )
+    }
+
+    pub fn versions_loading(&self) -> bool {
+        self.running(|j| matches!(j, Job::Versions))
     }
 
     pub fn selected_version(&self) -> Option<&SecretProps> {
@@ -59,107 +135,74 @@ impl App {
         v.items.get(v.cursor.selected)
     }
 
-    fn version_request(&mut self, version: &str) -> Option<(RequestId, Request)> {
-        let name = self.versions.as_ref()?.name.clone();
-        let url = self.vault.as_ref()?.url.clone();
-        let id = self.id();
-        Some((
-            id,
-            Request::GetSecret {
-                vault: url,
-                name,
-                version: Some(version.to_string()),
-            },
-        ))
+    fn version_request(&self, version: &str) -> Option<Request> {
+        Some(Request::GetSecret {
+            vault: self.vault.as_ref()?.url.clone(),
+            name: self.versions.as_ref()?.name.clone(),
+            version: Some(version.to_string()),
+        })
     }
 
-    pub(super) fn on_versions_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+    /// An action in the comparison.
+    pub(super) fn on_compare_action(&mut self, a: Action) -> Vec<Effect> {
+        let Some(c) = self.versions.as_mut().and_then(|v| v.compare.as_mut()) else {
+            return Vec::new();
+        };
+        match a {
+            Action::Back => {
+                // Dropping the comparison drops both values.
+                if let Some(v) = self.versions.as_mut() {
+                    v.compare = None;
+                }
+                return self.cancel(|j| matches!(j, Job::CompareSide { .. }));
+            }
+            Action::Reveal => c.revealed = !c.revealed,
+            _ => {
+                a.scroll(&mut c.scroll);
+            }
+        }
+        Vec::new()
+    }
+
+    /// An action in the versions list.
+    pub(super) fn on_versions_action(&mut self, a: Action) -> Vec<Effect> {
         let Some(view) = self.versions.as_mut() else {
             return Vec::new();
         };
-        if view.compare.is_some() {
-            match k.code {
-                KeyCode::Esc | KeyCode::Char('q') => {
-                    // Dropping the comparison drops both values.
-                    let c = view.compare.take();
-                    return c
-                        .map(|c| {
-                            [c.left.2, c.right.2]
-                                .into_iter()
-                                .flatten()
-                                .map(Effect::Cancel)
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                }
-                KeyCode::Char(' ') => {
-                    if let Some(c) = view.compare.as_mut() {
-                        c.revealed = !c.revealed;
-                    }
-                }
-                _ => {}
-            }
-            return Vec::new();
-        }
         let len = view.items.len();
-        match k.code {
-            KeyCode::Char('q') if self.ops.is_empty() => {
-                self.quit = true;
-                return Vec::new();
-            }
-            KeyCode::Char('q') => self.popup = Some(super::Popup::ConfirmQuit),
-            KeyCode::Char('?') => self.popup = Some(super::Popup::Help),
-            KeyCode::Esc => {
-                let loading = view.loading;
-                self.versions = None;
-                return loading.map(Effect::Cancel).into_iter().collect();
-            }
-            KeyCode::Up | KeyCode::Char('k') => view.cursor.step(-1, len),
-            KeyCode::Down | KeyCode::Char('j') => view.cursor.step(1, len),
-            KeyCode::Char('g') | KeyCode::Home => view.cursor.selected = 0,
-            KeyCode::Char('G') | KeyCode::End => view.cursor.selected = len.saturating_sub(1),
-            KeyCode::Char(' ') => {
+        let page = super::list_height(self.size).max(1) as isize;
+        match a {
+            Action::Back => return self.close_versions(),
+            Action::Up => view.cursor.step(-1, len),
+            Action::Down => view.cursor.step(1, len),
+            Action::PageUp => view.cursor.step(-page, len),
+            Action::PageDown => view.cursor.step(page, len),
+            Action::Top => view.cursor.selected = 0,
+            Action::Bottom => view.cursor.selected = len.saturating_sub(1),
+            Action::Mark => {
                 let v = view
                     .items
                     .get(view.cursor.selected)
                     .and_then(|p| p.version.clone());
                 view.marked = if view.marked == v { None } else { v };
             }
-            KeyCode::Enter => {
+            Action::Open => {
                 let Some(p) = self.selected_version().cloned() else {
                     return Vec::new();
                 };
-                let Some(version) = p.version.clone() else {
+                let Some(url) = self.vault.as_ref().map(|v| v.url.clone()) else {
                     return Vec::new();
                 };
-                let Some((id, req)) = self.version_request(&version) else {
-                    return Vec::new();
-                };
-                self.value = Some(ValuePanel {
-                    name: p.name.clone(),
-                    props: Some(p),
-                    value: None,
-                    revealed: false,
-                    scroll: 0,
-                    request: Some(id),
-                    error: None,
-                });
-                return vec![Effect::Send(id, req)];
+                let version = p.version.clone();
+                return self.show_value(p, url, version);
             }
-            KeyCode::Char('c') => {
+            Action::Copy => {
                 let Some(p) = self.selected_version().cloned() else {
                     return Vec::new();
                 };
-                let Some(version) = p.version.clone() else {
-                    return Vec::new();
-                };
-                let Some((id, req)) = self.version_request(&version) else {
-                    return Vec::new();
-                };
-                self.pending_copy = Some((id, format!("{} ({})", p.name, short(&version))));
-                return vec![Effect::Send(id, req)];
+                return self.copy_value(&p, p.version.clone(), None);
             }
-            KeyCode::Char('x') => {
+            Action::ToggleEnabled => {
                 let Some(p) = view.items.get(view.cursor.selected).cloned() else {
                     return Vec::new();
                 };
@@ -167,7 +210,7 @@ impl App {
                 let version = p.version.clone();
                 return self.toggle(p, version, latest);
             }
-            KeyCode::Char('e') => {
+            Action::Properties => {
                 if self.refuse_read_only("editing properties") {
                     return Vec::new();
                 }
@@ -179,79 +222,93 @@ impl App {
                     ));
                 }
             }
-            KeyCode::Char('=') => {
-                let Some(right) = view
-                    .items
-                    .get(view.cursor.selected)
-                    .and_then(|p| p.version.clone())
-                else {
-                    return Vec::new();
-                };
-                let left = view.marked.clone().filter(|m| *m != right).or_else(|| {
-                    view.items
-                        .iter()
-                        .filter_map(|p| p.version.clone())
-                        .find(|v| *v != right)
-                });
-                let Some(left) = left else {
-                    self.info("there is only one version: nothing to compare");
-                    return Vec::new();
-                };
-                let (Some((lid, lreq)), Some((rid, rreq))) =
-                    (self.version_request(&left), self.version_request(&right))
-                else {
-                    return Vec::new();
-                };
-                if let Some(view) = self.versions.as_mut() {
-                    view.compare = Some(Compare {
-                        left: (left, None, Some(lid)),
-                        right: (right, None, Some(rid)),
-                        revealed: false,
-                        error: None,
-                    });
-                }
-                return vec![Effect::Send(lid, lreq), Effect::Send(rid, rreq)];
-            }
+            Action::Compare => return self.start_compare(),
             _ => {}
         }
         Vec::new()
     }
 
-    /// Responses for the versions view; `None` when the id is not one of its requests.
-    pub(super) fn on_versions_response(
-        &mut self,
-        id: RequestId,
-        response: Response,
-    ) -> Result<Vec<Effect>, Box<Response>> {
-        let Some(view) = self.versions.as_mut() else {
-            return Err(Box::new(response));
+    /// `=`: the selected version against the marked one (or the newest other one).
+    fn start_compare(&mut self) -> Vec<Effect> {
+        let Some(view) = self.versions.as_ref() else {
+            return Vec::new();
         };
-        if view.loading == Some(id) {
-            view.loading = None;
-            match response {
-                Response::Versions(items) => {
-                    view.items = items;
-                    view.cursor = Cursor::default();
-                }
-                Response::Failed(e) => self.error(format!("versions: {}", e.summary())),
-                _ => {}
-            }
-            return Ok(Vec::new());
+        let Some(this) = view.items.get(view.cursor.selected).cloned() else {
+            return Vec::new();
+        };
+        let other = view
+            .items
+            .iter()
+            .find(|p| p.version.is_some() && p.version == view.marked && p.version != this.version)
+            .or_else(|| view.items.iter().find(|p| p.version != this.version))
+            .cloned();
+        let Some(other) = other else {
+            self.info("there is only one version: nothing to compare");
+            return Vec::new();
+        };
+        // Newest first in the list: the lower index is the newer.
+        let pos = |p: &SecretProps| view.items.iter().position(|x| x.version == p.version);
+        let (newer, older) = if pos(&this) <= pos(&other) {
+            (this, other)
+        } else {
+            (other, this)
+        };
+        let (Some(nreq), Some(oreq)) = (
+            newer
+                .version
+                .as_deref()
+                .and_then(|v| self.version_request(v)),
+            older
+                .version
+                .as_deref()
+                .and_then(|v| self.version_request(v)),
+        ) else {
+            return Vec::new();
+        };
+        if let Some(view) = self.versions.as_mut() {
+            view.compare = Some(Compare {
+                newer: Side {
+                    props: newer,
+                    value: None,
+                },
+                older: Side {
+                    props: older,
+                    value: None,
+                },
+                ..Compare::default()
+            });
         }
-        if let Some(c) = view.compare.as_mut() {
-            for side in [&mut c.left, &mut c.right] {
-                if side.2 == Some(id) {
-                    side.2 = None;
+        let mut effects = self.send(Job::CompareSide { left: true }, nreq);
+        effects.extend(self.send(Job::CompareSide { left: false }, oreq));
+        effects
+    }
+
+    /// Responses for the versions view.
+    pub(super) fn on_versions_response(&mut self, job: Job, response: Response) -> Vec<Effect> {
+        let Some(view) = self.versions.as_mut() else {
+            return Vec::new();
+        };
+        match (job, response) {
+            (Job::Versions, Response::Versions(items)) => {
+                view.items = items;
+                view.cursor = Cursor::default();
+            }
+            (Job::Versions, Response::Failed(e)) => {
+                self.error(format!("versions: {}", e.summary()))
+            }
+            (Job::CompareSide { left }, response) => {
+                if let Some(c) = view.compare.as_mut() {
+                    let side = if left { &mut c.newer } else { &mut c.older };
                     match response {
-                        Response::Value { value, .. } => side.1 = Some(value),
+                        Response::Value { value, .. } => side.value = Some(value),
                         Response::Failed(e) => c.error = Some(e.summary()),
                         _ => {}
                     }
-                    return Ok(Vec::new());
                 }
             }
+            _ => {}
         }
-        Err(Box::new(response))
+        Vec::new()
     }
 
     /// After a property change, keep the versions list in step.
@@ -283,11 +340,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn differing_lines_are_marked() {
+    fn one_inserted_line_marks_one_row() {
+        let rows = diff_rows("a\nnew\nb\nc", "a\nb\nc");
+        let changed: Vec<bool> = rows.iter().map(|r| r.changed).collect();
+        assert_eq!(changed, [false, true, false, false]);
+        assert_eq!(rows[1].newer.as_deref(), Some("new"));
+        assert_eq!(rows[1].older, None);
+    }
+
+    #[test]
+    fn a_changed_line_sits_beside_its_old_self() {
+        let rows = diff_rows("a\nB\nc", "a\nb\nc");
         assert_eq!(
-            differing_lines("a\nb\nc", "a\nB\nc\nd"),
-            [false, true, false, true]
+            rows[1],
+            DiffRow {
+                newer: Some("B".into()),
+                older: Some("b".into()),
+                changed: true
+            }
         );
-        assert_eq!(differing_lines("same", "same"), [false]);
+        assert_eq!(rows.len(), 3);
+        assert!(diff_rows("same", "same").iter().all(|r| !r.changed));
     }
 }

@@ -6,10 +6,23 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
-use super::centered;
 use super::theme::Theme;
+use super::{centered, entries, field_spans};
 use crate::app::form::{parse_date, show_date, Field, Form, FormKind};
+use crate::app::keymap::{display, Context};
+use crate::app::text::MASK;
 use crate::app::App;
+
+/// A field's lines, with the cursor drawn when it has the focus.
+fn field_lines(text: &str, cursor: Option<(usize, usize)>, t: &Theme) -> Vec<Vec<Span<'static>>> {
+    text.split('\n')
+        .enumerate()
+        .map(|(i, line)| match cursor {
+            Some((row, col)) if row == i => field_spans(line, col, t),
+            _ => vec![Span::raw(line.to_string())],
+        })
+        .collect()
+}
 
 pub fn draw(frame: &mut Frame, app: &App, f: &Form, t: &Theme, area: Rect) {
     let title = match &f.kind {
@@ -34,29 +47,33 @@ pub fn draw(frame: &mut Frame, app: &App, f: &Form, t: &Theme, area: Rect) {
             format!("{} {:<13}", if focused { "›" } else { " " }, field.label()),
             if focused { t.key() } else { t.header() },
         );
-        let text: String = match field {
-            Field::Name => f.name.clone(),
-            Field::Value if !f.show_value => f
-                .value
-                .lines()
-                .map(|l| "•".repeat(l.chars().count()))
-                .collect::<Vec<_>>()
-                .join("\n"),
-            Field::Value => f.value.to_string(),
-            Field::ContentType => f.content_type.clone(),
-            Field::Tags => f.tags.clone(),
-            Field::Enabled => {
-                if f.enabled {
-                    "[x] yes (Space toggles)".into()
-                } else {
-                    "[ ] no (Space toggles)".into()
+        let one = |l: &crate::app::text::LineField| {
+            field_lines(l.value(), focused.then(|| (0, l.cursor())), t)
+        };
+        let rows: Vec<Vec<Span>> = match field {
+            Field::Name => one(&f.name),
+            // A fixed-width mask: the length is not shown either.
+            Field::Value if !f.show_value => {
+                let mask = if f.value.is_empty() { "" } else { MASK };
+                let mut spans = vec![Span::styled(mask, t.muted())];
+                if focused {
+                    spans.push(Span::styled("▏", t.key()));
                 }
+                vec![spans]
             }
-            Field::NotBefore => f.not_before.clone(),
-            Field::Expires => f.expires.clone(),
+            Field::Value => field_lines(f.value.expose(), focused.then(|| f.value.cursor()), t),
+            Field::ContentType => one(&f.content_type),
+            Field::Tags => field_lines(&f.tags.text(), focused.then(|| f.tags.cursor()), t),
+            Field::Enabled => vec![vec![Span::raw(if f.enabled {
+                "[x] yes (Space toggles)"
+            } else {
+                "[ ] no (Space toggles)"
+            })]],
+            Field::NotBefore => one(&f.not_before),
+            Field::Expires => one(&f.expires),
         };
         let error = f.field_error(field, app.now, app.local_offset);
-        let mut note = match (&error, field) {
+        let note = match (&error, field) {
             (Some(e), _) => Span::styled(format!("  ✗ {e}"), t.error()),
             (None, Field::NotBefore) | (None, Field::Expires) => {
                 let value = if field == Field::NotBefore {
@@ -64,7 +81,7 @@ pub fn draw(frame: &mut Frame, app: &App, f: &Form, t: &Theme, area: Rect) {
                 } else {
                     &f.expires
                 };
-                match parse_date(value, app.now, app.local_offset) {
+                match parse_date(value.value(), app.now, app.local_offset) {
                     Ok(Some(d)) => {
                         Span::styled(format!("  → {}", show_date(d, app.local_offset)), t.muted())
                     }
@@ -77,25 +94,20 @@ pub fn draw(frame: &mut Frame, app: &App, f: &Form, t: &Theme, area: Rect) {
             (None, Field::Tags) => {
                 Span::styled("  one key=value per line (Enter: new line)", t.muted())
             }
-            (None, Field::Value) if f.value.contains('\n') || text.is_empty() => {
+            (None, Field::Value) if f.value.expose().contains('\n') || f.value.is_empty() => {
                 Span::styled("  Enter: new line · Ctrl-T shows", t.muted())
             }
             _ => Span::raw(""),
         };
-        if focused && field != Field::Enabled {
-            note = Span::styled(format!("▏{}", note.content), note.style);
-        }
-        let mut rows = text.split('\n');
-        lines.push(Line::from(vec![
-            label,
-            Span::raw(rows.next().unwrap_or_default().to_string()),
-            note,
-        ]));
+        let mut rows = rows.into_iter();
+        let mut first = vec![label];
+        first.extend(rows.next().unwrap_or_default());
+        first.push(note);
+        lines.push(Line::from(first));
         for more in rows {
-            lines.push(Line::from(vec![
-                Span::raw(" ".repeat(15)),
-                Span::raw(more.to_string()),
-            ]));
+            let mut l = vec![Span::raw(" ".repeat(15))];
+            l.extend(more);
+            lines.push(Line::from(l));
         }
     }
     lines.push(Line::raw(""));
@@ -105,19 +117,24 @@ pub fn draw(frame: &mut Frame, app: &App, f: &Form, t: &Theme, area: Rect) {
             t.error(),
         )));
     }
-    if f.submitting.is_some() {
+    if app.submitting() {
         lines.push(Line::from(Span::styled(" saving…", t.muted())));
     }
-    lines.push(Line::from(vec![
-        Span::styled(" Ctrl-S", t.key()),
-        Span::raw(" save  "),
-        Span::styled("Tab/↑↓", t.key()),
-        Span::raw(" fields  "),
-        Span::styled("Ctrl-T", t.key()),
-        Span::raw(" show value  "),
-        Span::styled("Esc", t.key()),
-        Span::raw(" cancel"),
-    ]));
+    let mut keys = Vec::new();
+    for e in entries(app, Context::Form) {
+        if e.action == crate::app::Action::Confirm {
+            continue;
+        }
+        let k = e
+            .keys
+            .iter()
+            .map(|k| display(*k))
+            .collect::<Vec<_>>()
+            .join("/");
+        keys.push(Span::styled(format!(" {k}"), t.key()));
+        keys.push(Span::raw(format!(" {} ", e.action.hint())));
+    }
+    lines.push(Line::from(keys));
     let width = area.width.saturating_sub(2).clamp(20, 110);
     let height = (lines.len() as u16 + 2).min(area.height);
     let rect = centered(area, width, height);

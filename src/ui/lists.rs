@@ -7,8 +7,52 @@ use ratatui::widgets::{Cell, Paragraph, Row as TableRow, Table};
 use ratatui::Frame;
 
 use super::theme::Theme;
-use crate::app::{expiry, list_height, relative, App, Expiry};
+use crate::app::{days_left, expiry, list_height, relative, App, Expiry, Job};
 use crate::vault::SecretProps;
+
+/// Column widths by importance: each column, most important first, gets the width it wants while
+/// there is room (a column left with fewer than 3 cells is dropped); the `fill` column takes what is
+/// left. `cols` is (wanted width, rank); rank 0 is the most important.
+pub fn fit(width: u16, cols: &[(u16, u8)], fill: Option<usize>) -> Vec<Constraint> {
+    let spacing = cols.len().saturating_sub(1) as u16;
+    let mut left = width.saturating_sub(spacing);
+    let mut widths = vec![0u16; cols.len()];
+    let mut order: Vec<usize> = (0..cols.len()).filter(|i| Some(*i) != fill).collect();
+    order.sort_by_key(|i| cols[*i].1);
+    for i in order {
+        let w = cols[i].0.min(left);
+        if w >= 3 {
+            widths[i] = w;
+            left -= w;
+        }
+    }
+    if let Some(f) = fill {
+        widths[f] = left;
+    }
+    widths.into_iter().map(Constraint::Length).collect()
+}
+
+/// A list's table: the header, the rows in view, the widths; returns where the rows are, for the
+/// mouse.
+fn draw_table(
+    frame: &mut Frame,
+    t: &Theme,
+    area: Rect,
+    header: Vec<&'static str>,
+    rows: Vec<TableRow<'static>>,
+    widths: Vec<Constraint>,
+    first: usize,
+) -> Option<(Rect, usize)> {
+    let header = TableRow::new(header).style(t.header());
+    let table = Table::new(rows, widths).header(header).column_spacing(1);
+    frame.render_widget(table, area);
+    let body = Rect {
+        y: area.y + 1,
+        height: area.height.saturating_sub(1),
+        ..area
+    };
+    Some((body, first))
+}
 
 /// `text` with the characters at `matched` (char indices) in `hit` style.
 pub fn highlight(text: &str, matched: &[usize], base: Style, hit: Style) -> Line<'static> {
@@ -30,11 +74,12 @@ fn visible(app: &App, area: Rect) -> std::ops::Range<usize> {
     start..(start + h).min(app.rows.len())
 }
 
-fn empty(frame: &mut Frame, t: &Theme, area: Rect, text: &str) {
+fn empty(frame: &mut Frame, t: &Theme, area: Rect, text: &str) -> Option<(Rect, usize)> {
     frame.render_widget(
         Paragraph::new(Line::from(Span::styled(format!("  {text}"), t.muted()))),
         area,
     );
+    None
 }
 
 fn row_style(t: &Theme, selected: bool) -> Style {
@@ -45,10 +90,10 @@ fn row_style(t: &Theme, selected: bool) -> Style {
     }
 }
 
-pub fn vaults(frame: &mut Frame, app: &App, t: &Theme, area: Rect) {
+pub fn vaults(frame: &mut Frame, app: &App, t: &Theme, area: Rect) -> Option<(Rect, usize)> {
     if app.rows.is_empty() {
         let text = if app.vaults.entries.is_empty() {
-            if app.discovering.is_some() {
+            if app.discovering() {
                 "looking for vaults… (press o to open one by URL)"
             } else {
                 "no vaults yet: press o to open one by URL, or pass --vault NAME|URL"
@@ -59,7 +104,9 @@ pub fn vaults(frame: &mut Frame, app: &App, t: &Theme, area: Rect) {
         return empty(frame, t, area, text);
     }
     let cursor = app.current_cursor();
-    let rows: Vec<TableRow> = visible(app, area)
+    let shown = visible(app, area);
+    let first = shown.start;
+    let rows: Vec<TableRow> = shown
         .map(|i| {
             let r = &app.rows[i];
             let e = &app.vaults.entries[r.index];
@@ -90,20 +137,53 @@ pub fn vaults(frame: &mut Frame, app: &App, t: &Theme, area: Rect) {
             .style(base)
         })
         .collect();
-    let header =
-        TableRow::new(["VAULT", "URL", "FROM", "SUBSCRIPTION · LOCATION"]).style(t.header());
-    let table = Table::new(
+    // Names keep their width before URLs do.
+    let name_width = app
+        .vaults
+        .entries
+        .iter()
+        .map(|e| e.name.chars().count() as u16)
+        .max()
+        .unwrap_or(0)
+        .clamp(20, 24);
+    let widths = fit(
+        area.width,
+        &[(name_width, 0), (34, 1), (16, 2), (0, 3)],
+        Some(3),
+    );
+    draw_table(
+        frame,
+        t,
+        area,
+        vec!["VAULT", "URL", "FROM", "SUBSCRIPTION · LOCATION"],
         rows,
-        [
-            Constraint::Length(20),
-            Constraint::Min(34),
-            Constraint::Length(16),
-            Constraint::Fill(1),
-        ],
+        widths,
+        first,
     )
-    .header(header)
-    .column_spacing(1);
-    frame.render_widget(table, area);
+}
+
+/// An expiry as the lists show it: relative, red once expired, yellow when soon.
+pub fn expiry_cell(exp: Option<time::OffsetDateTime>, app: &App, t: &Theme) -> (String, Style) {
+    match (exp, expiry(exp, app.now)) {
+        (Some(e), Some(Expiry::Expired)) => (
+            format!("expired {}", relative(e, app.now).trim_end_matches(" ago")),
+            t.danger(),
+        ),
+        (Some(e), Some(Expiry::Soon)) => (relative(e, app.now), t.warn()),
+        (Some(e), _) => (relative(e, app.now), Style::default()),
+        (None, _) => ("—".to_string(), t.muted()),
+    }
+}
+
+/// What an empty list says: loading, empty, or nothing matching the filter.
+fn when_empty(loading: bool, none: bool, empty: &'static str, what: &str) -> String {
+    if loading {
+        "loading…".into()
+    } else if none {
+        empty.into()
+    } else {
+        format!("no {what} matches the filter (Esc clears it)")
+    }
 }
 
 fn tags_text(p: &SecretProps) -> String {
@@ -114,34 +194,27 @@ fn tags_text(p: &SecretProps) -> String {
         .join(" ")
 }
 
-pub fn secrets(frame: &mut Frame, app: &App, t: &Theme, area: Rect) {
-    let Some(vault) = &app.vault else { return };
+pub fn secrets(frame: &mut Frame, app: &App, t: &Theme, area: Rect) -> Option<(Rect, usize)> {
+    let vault = app.vault.as_ref()?;
     if app.rows.is_empty() {
-        let text = if vault.secrets_loading.is_some() {
-            "loading…"
-        } else if vault.secrets.is_empty() {
-            "no secrets in this vault"
-        } else {
-            "no secret matches the filter (Esc clears it)"
-        };
-        return empty(frame, t, area, text);
+        let text = when_empty(
+            app.running(|j| matches!(j, Job::ListSecrets)),
+            vault.secrets.is_empty(),
+            "no secrets in this vault",
+            "secret",
+        );
+        return empty(frame, t, area, &text);
     }
     let cursor = app.current_cursor();
-    let rows: Vec<TableRow> = visible(app, area)
+    let shown = visible(app, area);
+    let first = shown.start;
+    let rows: Vec<TableRow> = shown
         .map(|i| {
             let r = &app.rows[i];
             let p = &vault.secrets[r.index];
             let sel = i == cursor.selected;
             let base = row_style(t, sel);
-            let (exp_text, exp_style) = match (p.expires, expiry(p.expires, app.now)) {
-                (Some(e), Some(Expiry::Expired)) => (
-                    format!("expired {}", relative(e, app.now).trim_end_matches(" ago")),
-                    t.danger(),
-                ),
-                (Some(e), Some(Expiry::Soon)) => (relative(e, app.now), t.warn()),
-                (Some(e), _) => (relative(e, app.now), Style::default()),
-                (None, _) => ("—".to_string(), t.muted()),
-            };
+            let (exp_text, exp_style) = expiry_cell(p.expires, app, t);
             let enabled = if p.enabled {
                 Span::styled("✓", t.ok())
             } else {
@@ -168,44 +241,65 @@ pub fn secrets(frame: &mut Frame, app: &App, t: &Theme, area: Rect) {
             .style(base)
         })
         .collect();
-    let header =
-        TableRow::new(["NAME", "ON", "TYPE", "UPDATED", "EXPIRES", "TAGS"]).style(t.header());
-    let table = Table::new(
+    // Names are what a user looks for: they keep the width of the longest in view.
+    let name_width = visible(app, area)
+        .map(|i| vault.secrets[app.rows[i].index].name.chars().count() as u16)
+        .max()
+        .unwrap_or(0)
+        .clamp(20, 48);
+    let widths = fit(
+        area.width,
+        &[(name_width, 0), (3, 1), (18, 4), (8, 3), (12, 2), (0, 5)],
+        Some(5),
+    );
+    draw_table(
+        frame,
+        t,
+        area,
+        vec!["NAME", "ON", "TYPE", "UPDATED", "EXPIRES", "TAGS"],
         rows,
-        [
-            Constraint::Min(20),
-            Constraint::Length(3),
-            Constraint::Length(18),
-            Constraint::Length(8),
-            Constraint::Length(12),
-            Constraint::Fill(1),
-        ],
+        widths,
+        first,
     )
-    .header(header)
-    .column_spacing(1);
-    frame.render_widget(table, area);
 }
 
-pub fn deleted(frame: &mut Frame, app: &App, t: &Theme, area: Rect) {
-    let Some(vault) = &app.vault else { return };
+pub fn deleted(frame: &mut Frame, app: &App, t: &Theme, area: Rect) -> Option<(Rect, usize)> {
+    let vault = app.vault.as_ref()?;
     if app.rows.is_empty() {
-        let text = if vault.deleted_loading.is_some() {
-            "loading…"
-        } else if vault.deleted.is_empty() {
-            "no deleted secrets: nothing to recover or purge"
-        } else {
-            "no deleted secret matches the filter (Esc clears it)"
-        };
-        return empty(frame, t, area, text);
+        let text = when_empty(
+            app.running(|j| matches!(j, Job::ListDeleted)),
+            vault.deleted.is_empty(),
+            "no deleted secrets: nothing to recover or purge",
+            "deleted secret",
+        );
+        return empty(frame, t, area, &text);
     }
     let cursor = app.current_cursor();
-    let rows: Vec<TableRow> = visible(app, area)
+    let shown = visible(app, area);
+    let first = shown.start;
+    // The recovery id is shown only where it fits whole: a cut-off id is of no use.
+    let id_width = shown
+        .clone()
+        .filter_map(|i| vault.deleted[app.rows[i].index].recovery_id.as_ref())
+        .map(|id| id.chars().count() as u16)
+        .max()
+        .unwrap_or(0);
+    let mut widths = fit(area.width, &[(20, 0), (9, 2), (24, 1), (0, 3)], Some(3));
+    let room = match widths[3] {
+        Constraint::Length(w) => w,
+        _ => 0,
+    };
+    let show_id = room >= id_width;
+    if !show_id {
+        widths[3] = Constraint::Length(0);
+    }
+    let rows: Vec<TableRow> = shown
         .map(|i| {
             let r = &app.rows[i];
             let d = &vault.deleted[r.index];
             let sel = i == cursor.selected;
             let base = row_style(t, sel);
-            let days_left = d.scheduled_purge.map(|p| (p - app.now).whole_days());
+            let days_left = d.scheduled_purge.map(|p| days_left(p, app.now));
             let purge = match (d.scheduled_purge, days_left) {
                 (Some(p), Some(days)) => format!("{} ({days} d left)", p.date()),
                 _ => "—".to_string(),
@@ -228,22 +322,23 @@ pub fn deleted(frame: &mut Frame, app: &App, t: &Theme, area: Rect) {
                         .unwrap_or_default(),
                 ),
                 Cell::from(Span::styled(purge, purge_style.patch(base))),
-                Cell::from(d.recovery_id.clone().unwrap_or_default()),
+                Cell::from(if show_id {
+                    d.recovery_id.clone().unwrap_or_default()
+                } else {
+                    String::new()
+                }),
             ])
             .style(base)
         })
         .collect();
-    let header = TableRow::new(["NAME", "DELETED", "PURGED ON", "RECOVERY ID"]).style(t.header());
-    let table = Table::new(
+    let id_header = if show_id { "RECOVERY ID" } else { "" };
+    draw_table(
+        frame,
+        t,
+        area,
+        vec!["NAME", "DELETED", "PURGED ON", id_header],
         rows,
-        [
-            Constraint::Min(20),
-            Constraint::Length(9),
-            Constraint::Length(24),
-            Constraint::Fill(1),
-        ],
+        widths,
+        first,
     )
-    .header(header)
-    .column_spacing(1);
-    frame.render_widget(table, area);
 }

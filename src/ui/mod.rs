@@ -13,12 +13,15 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use crate::app::{App, Screen, Tab};
+use crate::app::keymap::{display, Context, Entry};
+use crate::app::{App, Hits, Screen, Tab};
 use theme::Theme;
 
 pub const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
-pub fn draw(frame: &mut Frame, app: &App) {
+/// Draws the whole screen; returns where it put what the mouse can hit.
+pub fn draw(frame: &mut Frame, app: &App) -> Hits {
+    let mut hits = Hits::default();
     let t = Theme {
         color: app.color,
         palette: app.palette,
@@ -34,17 +37,17 @@ pub fn draw(frame: &mut Frame, app: &App) {
     ])
     .areas(area);
     draw_title(frame, app, &t, title);
-    draw_tabs(frame, app, &t, tabs);
+    hits.tabs = draw_tabs(frame, app, &t, tabs);
     if let Some(panel) = &app.value {
         value::draw(frame, app, panel, &t, body);
     } else if let Some(v) = &app.versions {
-        versions::draw(frame, app, v, &t, body);
+        hits.rows = versions::draw(frame, app, v, &t, body);
     } else {
-        match (app.screen, app.tab) {
+        hits.rows = match (app.screen, app.tab) {
             (Screen::Vaults, _) => lists::vaults(frame, app, &t, body),
             (Screen::Vault, Tab::Secrets) => lists::secrets(frame, app, &t, body),
             (Screen::Vault, Tab::Deleted) => lists::deleted(frame, app, &t, body),
-        }
+        };
     }
     draw_filter(frame, app, &t, filter);
     draw_status(frame, app, &t, status);
@@ -55,6 +58,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     if let Some(p) = &app.popup {
         popup::draw(frame, app, p, &t, area);
     }
+    hits
 }
 
 fn draw_title(frame: &mut Frame, app: &App, t: &Theme, area: Rect) {
@@ -92,8 +96,10 @@ fn spinner(app: &App) -> &'static str {
     SPINNER[(app.tick % SPINNER.len() as u64) as usize]
 }
 
-fn draw_tabs(frame: &mut Frame, app: &App, t: &Theme, area: Rect) {
+/// The tabs line; returns where each tab is, for the mouse.
+fn draw_tabs(frame: &mut Frame, app: &App, t: &Theme, area: Rect) -> Vec<(Rect, Tab)> {
     let mut spans = Vec::new();
+    let mut hits = Vec::new();
     let (shown, total) = (app.rows.len(), app.total());
     let counter = |loading: bool| {
         if loading {
@@ -108,12 +114,25 @@ fn draw_tabs(frame: &mut Frame, app: &App, t: &Theme, area: Rect) {
         (Screen::Vault, Some(v)) => {
             let secrets = format!(" Secrets ({})", thousands(v.secrets.len()));
             let deleted = format!("Deleted ({}) ", thousands(v.deleted.len()));
+            let (sw, dw) = (
+                secrets.chars().count() as u16,
+                deleted.chars().count() as u16,
+            );
+            let gap = 3;
+            let tab_rect = |x: u16, w: u16| Rect {
+                x: area.x + x.min(area.width),
+                y: area.y,
+                width: w.min(area.width.saturating_sub(x)),
+                height: 1,
+            };
+            hits.push((tab_rect(0, sw), Tab::Secrets));
+            hits.push((tab_rect(sw + gap, dw), Tab::Deleted));
             spans.push(Span::styled(secrets, t.tab(app.tab == Tab::Secrets)));
             spans.push(Span::styled(" │ ", t.muted()));
             spans.push(Span::styled(deleted, t.tab(app.tab == Tab::Deleted)));
             let loading = match app.tab {
-                Tab::Secrets => v.secrets_loading.is_some(),
-                Tab::Deleted => v.deleted_loading.is_some(),
+                Tab::Secrets => app.running(|j| matches!(j, crate::app::Job::ListSecrets)),
+                Tab::Deleted => app.running(|j| matches!(j, crate::app::Job::ListDeleted)),
             };
             spans.push(Span::styled(format!("   {}", counter(loading)), t.muted()));
             spans.push(Span::styled(
@@ -124,50 +143,49 @@ fn draw_tabs(frame: &mut Frame, app: &App, t: &Theme, area: Rect) {
         _ => {
             spans.push(Span::styled(" Vaults ", t.tab(true)));
             spans.push(Span::styled(
-                format!("  {}", counter(app.discovering.is_some())),
+                format!("  {}", counter(app.discovering())),
                 t.muted(),
             ));
-            if app.discovering.is_some() {
+            if app.discovering() {
                 spans.push(Span::styled("  discovering…", t.muted()));
             }
         }
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    hits
 }
 
 fn draw_filter(frame: &mut Frame, app: &App, t: &Theme, area: Rect) {
-    if !app.filter_editing && app.filter_input.is_empty() {
+    if !app.filter_editing && app.filter.is_empty() {
         return;
     }
-    let mut spans = vec![
-        Span::styled(" /", t.key()),
-        Span::raw(app.filter_input.clone()),
-    ];
+    let mut spans = vec![Span::styled(" /", t.key())];
     if app.filter_editing {
-        spans.push(Span::styled("▏", t.key()));
+        spans.extend(field_spans(app.filter.value(), app.filter.cursor(), t));
         spans.push(Span::styled(
             "   fuzzy name · tag:k=v · type:json · Enter keep · Esc clear",
             t.muted(),
         ));
+    } else {
+        spans.push(Span::raw(app.filter.value().to_string()));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
 fn draw_status(frame: &mut Frame, app: &App, t: &Theme, area: Rect) {
     let mut spans = Vec::new();
-    for op in &app.ops {
-        spans.push(Span::styled(format!(" {} ", spinner(app)), t.key()));
-        spans.push(Span::raw(op.describe(app.instant)));
+    // What runs, as the jobs table has it.
+    for (_, job) in app.jobs.iter() {
+        if let Some(text) = job.describe(app.instant) {
+            spans.push(Span::styled(format!(" {} ", spinner(app)), t.key()));
+            spans.push(Span::raw(text));
+        }
     }
     if let Some(panel) = &app.value {
-        if panel.request.is_some() {
+        if app.running(|j| matches!(j, crate::app::Job::Value)) {
             spans.push(Span::styled(format!(" {} ", spinner(app)), t.key()));
             spans.push(Span::raw(format!("fetching '{}'…", panel.name)));
         }
-    }
-    if let Some((_, name)) = &app.pending_copy {
-        spans.push(Span::styled(format!(" {} ", spinner(app)), t.key()));
-        spans.push(Span::raw(format!("fetching '{name}' to copy…")));
     }
     if let Some(c) = &app.clip {
         if !spans.is_empty() {
@@ -200,141 +218,52 @@ fn draw_status(frame: &mut Frame, app: &App, t: &Theme, area: Rect) {
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-/// The keys of the current view, as (key, what) pairs; the help overlay shows them all.
-pub fn keys(app: &App) -> Vec<(&'static str, &'static str)> {
+/// The keymap entries of a context that can be used now (read-only hides what would change the vault).
+pub fn entries(app: &App, ctx: Context) -> Vec<&Entry> {
     let ro = app.vault.as_ref().is_some_and(|v| v.read_only);
-    let mut k: Vec<(&str, &str)> = Vec::new();
-    if app.versions.as_ref().is_some_and(|v| v.compare.is_some()) && app.value.is_none() {
-        k.extend([
-            ("Space", "reveal / hide both"),
-            ("Esc", "close the comparison"),
-        ]);
-    } else if app.versions.is_some() && app.value.is_none() {
-        k.extend([
-            ("Enter", "open this version's value"),
-            ("c", "copy this version's value"),
-            ("Space", "mark for comparing"),
-            ("=", "compare with the marked (or the newest) version"),
-        ]);
-        if !ro {
-            k.extend([
-                ("x", "enable / disable this version"),
-                ("e", "properties of this version"),
-            ]);
-        }
-        k.push(("Esc", "back to the secrets"));
-    } else if app.value.is_some() {
-        k.extend([
-            ("Space", "reveal / hide"),
-            ("↑↓ j k", "scroll"),
-            ("Esc", "close (drops the value)"),
-        ]);
-    } else {
-        match (app.screen, app.tab) {
-            (Screen::Vaults, _) => {
-                k.extend([("Enter", "open vault"), ("o", "open a vault by URL")])
-            }
-            (Screen::Vault, Tab::Secrets) => {
-                k.extend([
-                    ("Enter", "open value"),
-                    ("Tab", "deleted secrets"),
-                    ("s", "sort"),
-                ]);
-                if !ro {
-                    k.extend([
-                        ("n", "new secret"),
-                        ("u", "new version"),
-                        ("e", "properties"),
-                        ("x", "enable / disable"),
-                        ("d", "delete"),
-                    ]);
-                }
-                k.push(("v", "versions"));
-                if !ro {
-                    k.push(("E", "edit the value in $EDITOR (new version)"));
-                    k.push(("b", "back up to a file"));
-                }
-                k.push(("Esc", "back to vaults"));
-            }
-            (Screen::Vault, Tab::Deleted) => {
-                k.extend([("Tab", "secrets"), ("s", "sort")]);
-                if !ro {
-                    k.extend([("r", "recover"), ("P", "purge")]);
-                }
-                k.push(("Esc", "back to vaults"));
-            }
-        }
-        k.extend([
-            ("↑↓ j k", "move"),
-            ("PgUp PgDn g G", "page, top, bottom"),
-            ("/", "filter"),
-            ("R", "refresh"),
-        ]);
-    }
-    k.extend([("?", "help"), ("q", "quit"), ("Ctrl-C", "quit now")]);
-    k
+    app.keymap
+        .entries(ctx)
+        .iter()
+        .filter(|e| !(e.keys.is_empty() || ro && e.action.writes()))
+        .collect()
 }
 
-/// The one-line reminder at the bottom: the few keys of this view, short.
-fn hints(app: &App) -> Vec<(&'static str, &'static str)> {
-    let ro = app.vault.as_ref().is_some_and(|v| v.read_only);
-    let mut h: Vec<(&str, &str)> = Vec::new();
-    if app.value.is_some() {
-        h.extend([
-            ("Space", "reveal"),
-            ("c", "copy"),
-            ("↑↓", "scroll"),
-            ("Esc", "close"),
-        ]);
-    } else if app.versions.as_ref().is_some_and(|v| v.compare.is_some()) {
-        h.extend([("Space", "reveal"), ("Esc", "close")]);
-    } else if app.versions.is_some() {
-        h.extend([
-            ("Enter", "value"),
-            ("c", "copy"),
-            ("Space", "mark"),
-            ("=", "compare"),
-        ]);
-        if !ro {
-            h.push(("x", "on/off"));
-        }
-        h.push(("Esc", "back"));
-    } else {
-        match (app.screen, app.tab) {
-            (Screen::Vaults, _) => {
-                h.extend([("Enter", "open"), ("o", "open URL"), ("/", "filter")])
-            }
-            (Screen::Vault, Tab::Secrets) => {
-                h.extend([
-                    ("Enter", "value"),
-                    ("c", "copy"),
-                    ("/", "filter"),
-                    ("v", "versions"),
-                ]);
-                if !ro {
-                    h.extend([("n", "new"), ("d", "delete")]);
-                }
-            }
-            (Screen::Vault, Tab::Deleted) => {
-                h.extend([("/", "filter"), ("Tab", "secrets")]);
-                if !ro {
-                    h.extend([("r", "recover"), ("P", "purge")]);
-                }
-                h.push(("Esc", "vaults"));
-            }
-        }
-    }
-    h.extend([("?", "help"), ("q", "quit")]);
-    h
-}
+/// How many entries the hint line shows.
+pub const HINTS: usize = 8;
 
+/// The one-line reminder at the bottom: the keymap's first entries for the current context.
 fn draw_hints(frame: &mut Frame, app: &App, t: &Theme, area: Rect) {
     let mut spans = Vec::new();
-    for (key, what) in hints(app) {
-        spans.push(Span::styled(format!(" {key}"), t.key()));
-        spans.push(Span::styled(format!(" {what} "), t.muted()));
+    let mut used = 0usize;
+    for e in entries(app, app.context()).into_iter().take(HINTS) {
+        let key = e.keys.first().map(|k| display(*k)).unwrap_or_default();
+        let (k, what) = (format!(" {key}"), format!(" {} ", e.action.hint()));
+        // Whole entries only: a hint cut in half says nothing.
+        used += k.chars().count() + what.chars().count();
+        if used > area.width as usize {
+            break;
+        }
+        spans.push(Span::styled(k, t.key()));
+        spans.push(Span::styled(what, t.muted()));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// A text field with its cursor: the character under the cursor reversed (a bar at the end).
+pub fn field_spans(text: &str, cursor: usize, t: &Theme) -> Vec<Span<'static>> {
+    let before: String = text.chars().take(cursor).collect();
+    let at: Option<char> = text.chars().nth(cursor);
+    let after: String = text.chars().skip(cursor + 1).collect();
+    let mut spans = vec![Span::raw(before)];
+    match at {
+        Some(c) => spans.push(Span::styled(
+            c.to_string(),
+            ratatui::style::Style::default().add_modifier(ratatui::style::Modifier::REVERSED),
+        )),
+        None => spans.push(Span::styled("▏", t.key())),
+    }
+    spans.push(Span::raw(after));
+    spans
 }
 
 /// A rectangle of `w`×`h` centred in `area` (clipped to it).

@@ -1,4 +1,5 @@
 //! Overlays: help, confirmations (delete: y/N; purge: type the name), quit, open a vault by URL.
+//! Each grows to fit its wrapped text; the help lists the keymap of the view it was opened from.
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -6,33 +7,54 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::theme::Theme;
-use super::{centered, keys};
+use super::{centered, entries, field_spans};
+use crate::app::keymap::Context;
+use crate::app::text::EDIT_KEYS;
 use crate::app::{App, Popup};
 
+fn help_lines(app: &App, ctx: Context, t: &Theme) -> Vec<Line<'static>> {
+    let row = |k: String, what: String| {
+        Line::from(vec![
+            Span::styled(format!(" {k:<18}"), t.key()),
+            Span::raw(what),
+        ])
+    };
+    let mut lines: Vec<Line> = entries(app, ctx)
+        .into_iter()
+        .map(|e| row(e.keys_label(), e.what.to_string()))
+        .collect();
+    if ctx.takes_text() {
+        lines.push(Line::raw(""));
+        lines.push(Line::from(Span::styled(" Editing", t.header())));
+        lines.extend(
+            EDIT_KEYS
+                .iter()
+                .map(|(k, w)| row(k.to_string(), w.to_string())),
+        );
+    }
+    if matches!(ctx, Context::Secrets | Context::Deleted | Context::Vaults) {
+        lines.push(Line::raw(""));
+        lines.push(Line::from(Span::styled(
+            " Filter: fuzzy name, tag:key=value, tag:key, type:json",
+            t.muted(),
+        )));
+    }
+    lines.push(Line::from(Span::styled(
+        " Keys are set in [keys] of the config file.",
+        t.muted(),
+    )));
+    lines
+}
+
 pub fn draw(frame: &mut Frame, app: &App, popup: &Popup, t: &Theme, area: Rect) {
-    let (title, lines, danger): (&str, Vec<Line>, bool) = match popup {
-        Popup::Help => {
-            let lines = keys(app)
-                .into_iter()
-                .map(|(k, what)| {
-                    Line::from(vec![
-                        Span::styled(format!(" {k:<16}"), t.key()),
-                        Span::raw(what),
-                    ])
-                })
-                .chain([
-                    Line::raw(""),
-                    Line::from(Span::styled(
-                        " Filter: fuzzy name, tag:key=value, tag:key, type:json",
-                        t.muted(),
-                    )),
-                    Line::from(Span::styled(" any key closes this help", t.muted())),
-                ])
-                .collect();
-            ("help", lines, false)
-        }
+    let (title, lines, danger): (String, Vec<Line>, bool) = match popup {
+        Popup::Help { context, .. } => (
+            format!("help — {}", context.title()),
+            help_lines(app, *context, t),
+            false,
+        ),
         Popup::ConfirmDelete { name } => (
-            "delete secret",
+            "delete secret".into(),
             vec![
                 Line::from(vec![
                     Span::raw(" Delete "),
@@ -54,10 +76,10 @@ pub fn draw(frame: &mut Frame, app: &App, popup: &Popup, t: &Theme, area: Rect) 
             true,
         ),
         Popup::ConfirmPurge { name, typed } => {
-            let ok = typed == name;
+            let ok = typed.value() == name;
 
             (
-                "purge secret",
+                "purge secret".into(),
                 vec![
                     Line::from(vec![
                         Span::raw(" Purge "),
@@ -65,11 +87,12 @@ pub fn draw(frame: &mut Frame, app: &App, popup: &Popup, t: &Theme, area: Rect) 
                         Span::raw(" for good? This cannot be undone."),
                     ]),
                     Line::from(Span::raw(" Type the secret's name to confirm:")),
-                    Line::from(vec![
-                        Span::styled(" > ", t.key()),
-                        Span::raw(typed.clone()),
-                        Span::styled("▏", t.key()),
-                    ]),
+                    Line::from(
+                        [Span::styled(" > ", t.key())]
+                            .into_iter()
+                            .chain(field_spans(typed.value(), typed.cursor(), t))
+                            .collect::<Vec<_>>(),
+                    ),
                     Line::from(if ok {
                         vec![
                             Span::styled(" Enter", t.key()),
@@ -90,11 +113,11 @@ pub fn draw(frame: &mut Frame, app: &App, popup: &Popup, t: &Theme, area: Rect) 
             )
         }
         Popup::ConfirmQuit => (
-            "quit",
+            "quit".into(),
             vec![
                 Line::from(format!(
                     " {} operation(s) still in flight: quit anyway?",
-                    app.ops.len()
+                    app.ops().count()
                 )),
                 Line::from(vec![
                     Span::styled(" y", t.key()),
@@ -106,7 +129,7 @@ pub fn draw(frame: &mut Frame, app: &App, popup: &Popup, t: &Theme, area: Rect) 
             false,
         ),
         Popup::Conflict { name } => (
-            "deleted but recoverable",
+            "deleted but recoverable".into(),
             vec![
                 Line::from(vec![
                     Span::raw(" "),
@@ -137,11 +160,12 @@ pub fn draw(frame: &mut Frame, app: &App, popup: &Popup, t: &Theme, area: Rect) 
                     Span::styled(format!("'{name}'"), t.title()),
                     Span::raw(" (every version, sealed by the vault) to:"),
                 ]),
-                Line::from(vec![
-                    Span::styled(" > ", t.key()),
-                    Span::raw(path.clone()),
-                    Span::styled("▏", t.key()),
-                ]),
+                Line::from(
+                    [Span::styled(" > ", t.key())]
+                        .into_iter()
+                        .chain(field_spans(path.value(), path.cursor(), t))
+                        .collect::<Vec<_>>(),
+                ),
                 Line::from(Span::styled(
                     " The file is created readable by you only. Restore it with :restore FILE.",
                     t.muted(),
@@ -150,51 +174,63 @@ pub fn draw(frame: &mut Frame, app: &App, popup: &Popup, t: &Theme, area: Rect) 
             if let Some(e) = error {
                 l.push(Line::from(Span::styled(format!(" {e}"), t.error())));
             }
-            ("backup", l, false)
+            ("backup".into(), l, false)
         }
         Popup::Command { input, error } => {
-            let mut l = vec![Line::from(vec![
-                Span::styled(" :", t.key()),
-                Span::raw(input.clone()),
-                Span::styled("▏", t.key()),
-            ])];
+            let mut l = vec![Line::from(
+                [Span::styled(" :", t.key())]
+                    .into_iter()
+                    .chain(field_spans(input.value(), input.cursor(), t))
+                    .collect::<Vec<_>>(),
+            )];
             match error {
                 Some(e) => l.push(Line::from(Span::styled(format!(" {e}"), t.warn()))),
                 None => l.push(Line::from(Span::styled(
-                    " vaults · secrets · deleted · versions · vault NAME · backup FILE · restore FILE · new · q   (Tab completes)",
+                    format!(" {}", crate::app::command::reminder()),
                     t.muted(),
                 ))),
             }
-            ("command", l, false)
+            ("command".into(), l, false)
         }
         Popup::OpenVault { input, error } => {
             let mut l = vec![
                 Line::raw(" Vault name (kv-prod) or URL (https://demo.localhost:8443):"),
-                Line::from(vec![
-                    Span::styled(" > ", t.key()),
-                    Span::raw(input.clone()),
-                    Span::styled("▏", t.key()),
-                ]),
+                Line::from(
+                    [Span::styled(" > ", t.key())]
+                        .into_iter()
+                        .chain(field_spans(input.value(), input.cursor(), t))
+                        .collect::<Vec<_>>(),
+                ),
             ];
             if let Some(e) = error {
                 l.push(Line::from(Span::styled(format!(" {e}"), t.error())));
             }
-            ("open vault", l, false)
+            ("open vault".into(), l, false)
         }
     };
-    let width = (area.width.saturating_sub(4)).clamp(20, 76);
-    let height = (lines.len() as u16 + 2).min(area.height);
+    let width = (area.width.saturating_sub(4)).clamp(20, 76).min(area.width);
+    let scroll = match popup {
+        Popup::Help { scroll, .. } => *scroll,
+        _ => 0,
+    };
+    // Grow to fit the wrapped text (the borders take two rows and two columns).
+    let text = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let wrapped = text.line_count(width.saturating_sub(2)) as u16;
+    let height = (wrapped + 2).min(area.height);
+    let scroll = scroll.min(wrapped.saturating_sub(height.saturating_sub(2)));
     let rect = centered(area, width, height);
     let style = if danger { t.danger() } else { t.title() };
-    let block = Block::default()
+    let mut block = Block::default()
         .borders(Borders::ALL)
         .border_style(style)
         .title(Span::styled(format!(" {title} "), style));
+    if let Popup::Help { .. } = popup {
+        // Always in view, however long the list.
+        block = block.title_bottom(Span::styled(
+            " ↑↓ scroll · any other key closes this help ",
+            t.muted(),
+        ));
+    }
     frame.render_widget(Clear, rect);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false }),
-        rect,
-    );
+    frame.render_widget(text.block(block).scroll((scroll, 0)), rect);
 }

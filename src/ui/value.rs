@@ -10,19 +10,9 @@ use super::theme::Theme;
 use crate::app::{relative, App, ValuePanel};
 
 /// What a masked value looks like, whatever its length.
-pub const MASK: &str = "••••••••••••••••";
+pub use crate::app::text::MASK;
 
-fn pretty(value: &str) -> String {
-    let trimmed = value.trim_start();
-    if trimmed.starts_with('{') || trimmed.starts_with('[') {
-        if let Ok(v) = serde_json::from_str::<serde_json::Value>(value) {
-            if let Ok(p) = serde_json::to_string_pretty(&v) {
-                return p;
-            }
-        }
-    }
-    value.to_string()
-}
+use crate::app::versions::pretty;
 
 fn date(d: Option<time::OffsetDateTime>, now: time::OffsetDateTime) -> String {
     match d {

@@ -3,30 +3,38 @@
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
 use super::theme::Theme;
 use super::value::MASK;
-use crate::app::versions::{differing_lines, short, Compare, VersionsView};
-use crate::app::{expiry, list_height, relative, App, Expiry};
+use crate::app::versions::{diff_rows, pretty, short, Compare, Side, VersionsView};
+use crate::app::{list_height, relative, App};
 
-pub fn draw(frame: &mut Frame, app: &App, view: &VersionsView, t: &Theme, area: Rect) {
+/// Draws the versions list (or the comparison); returns where the rows are, for the mouse.
+pub fn draw(
+    frame: &mut Frame,
+    app: &App,
+    view: &VersionsView,
+    t: &Theme,
+    area: Rect,
+) -> Option<(Rect, usize)> {
     if let Some(c) = &view.compare {
-        return compare(frame, c, t, area);
+        compare(frame, app, c, t, area);
+        return None;
     }
     let block = Block::default().borders(Borders::TOP).title(Span::styled(
         format!(" versions of '{}' (newest first) ", view.name),
         t.title(),
     ));
     if view.items.is_empty() {
-        let text = if view.loading.is_some() {
+        let text = if app.versions_loading() {
             "loading…"
         } else {
             "no versions"
         };
         frame.render_widget(Paragraph::new(format!("  {text}")).block(block), area);
-        return;
+        return None;
     }
     let h = list_height(app.size).saturating_sub(1).max(1);
     let offset = view.cursor.selected.saturating_sub(h - 1);
@@ -49,15 +57,7 @@ pub fn draw(frame: &mut Frame, app: &App, view: &VersionsView, t: &Theme, area: 
                 " "
             };
             let latest = if i == 0 { "latest" } else { "" };
-            let (exp, exp_style) = match (p.expires, expiry(p.expires, app.now)) {
-                (Some(e), Some(Expiry::Expired)) => (
-                    format!("expired {}", relative(e, app.now).trim_end_matches(" ago")),
-                    t.danger(),
-                ),
-                (Some(e), Some(Expiry::Soon)) => (relative(e, app.now), t.warn()),
-                (Some(e), _) => (relative(e, app.now), Style::default()),
-                (None, _) => ("—".into(), t.muted()),
-            };
+            let (exp, exp_style) = super::lists::expiry_cell(p.expires, app, t);
             Row::new(vec![
                 Cell::from(format!("{mark} {v}")),
                 Cell::from(Span::styled(latest, t.ok())),
@@ -87,71 +87,74 @@ pub fn draw(frame: &mut Frame, app: &App, view: &VersionsView, t: &Theme, area: 
     .header(Row::new(["  VERSION", "", "ON", "CREATED", "UPDATED", "EXPIRES"]).style(t.header()))
     .block(block);
     frame.render_widget(table, area);
+    // Below the block's top line and the header.
+    let body = Rect {
+        y: area.y + 2,
+        height: area.height.saturating_sub(2),
+        ..area
+    };
+    Some((body, offset))
 }
 
-fn side<'a>(
-    version: &str,
-    value: Option<&str>,
-    other: Option<&str>,
-    revealed: bool,
-    t: &Theme,
-) -> (Vec<Line<'a>>, String) {
-    let title = format!(" {} ", short(version));
-    let Some(v) = value else {
-        return (
-            vec![Line::from(Span::styled("fetching…", t.muted()))],
-            title,
-        );
-    };
-    let diff = differing_lines(v, other.unwrap_or_default());
-    let lines = if revealed {
-        v.lines()
-            .enumerate()
-            .map(|(i, l)| {
-                let changed = diff.get(i).copied().unwrap_or(true);
-                Line::from(vec![
-                    Span::styled(if changed { "≠ " } else { "  " }, t.warn()),
-                    Span::styled(
-                        l.to_string(),
-                        if changed { t.warn() } else { Style::default() },
-                    ),
-                ])
-            })
-            .collect()
-    } else {
-        // Masked: the lines that differ are still marked, so you can tell where without seeing it.
-        (0..v.lines().count().max(1))
-            .map(|i| {
-                let changed = diff.get(i).copied().unwrap_or(true);
-                Line::from(vec![
-                    Span::styled(if changed { "≠ " } else { "  " }, t.warn()),
-                    Span::styled(MASK, t.muted()),
-                ])
-            })
-            .collect()
-    };
-    (lines, title)
+/// A side's title: newer/older, the version, when it was made.
+fn title(which: &str, side: &Side, app: &App) -> String {
+    let v = side.props.version.as_deref().unwrap_or_default();
+    let when = side
+        .props
+        .created
+        .map(|c| format!(" · {} UTC ({})", c.date(), relative(c, app.now)))
+        .unwrap_or_default();
+    format!(" {which} {}{when} ", short(v))
 }
 
-fn compare(frame: &mut Frame, c: &Compare, t: &Theme, area: Rect) {
+fn compare(frame: &mut Frame, app: &App, c: &Compare, t: &Theme, area: Rect) {
     let [l, r] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area);
-    let lv = c.left.1.as_ref().map(|v| v.expose());
-    let rv = c.right.1.as_ref().map(|v| v.expose());
     let state = if c.revealed {
-        " Space hides "
+        " Space hides · ↑↓ scroll "
     } else {
         " masked — Space reveals · ≠ marks differing lines "
     };
-    for (rect, (version, value, other)) in [(l, (&c.left.0, lv, rv)), (r, (&c.right.0, rv, lv))] {
-        let (mut lines, title) = side(version, value, other, c.revealed, t);
+    let (nv, ov) = (c.newer.value.as_ref(), c.older.value.as_ref());
+    let rows = match (nv, ov) {
+        (Some(n), Some(o)) => Some(diff_rows(&pretty(n.expose()), &pretty(o.expose()))),
+        _ => None,
+    };
+    for (rect, side, which, newer) in [(l, &c.newer, "newer", true), (r, &c.older, "older", false)]
+    {
+        let mut lines: Vec<Line> = match (&rows, side.value.is_some()) {
+            (None, false) | (None, true) => vec![Line::from(Span::styled("fetching…", t.muted()))],
+            (Some(rows), _) => rows
+                .iter()
+                .map(|row| {
+                    let text = if newer { &row.newer } else { &row.older };
+                    let mark = Span::styled(if row.changed { "≠ " } else { "  " }, t.warn());
+                    let style = if row.changed {
+                        t.warn()
+                    } else {
+                        Style::default()
+                    };
+                    match (text, c.revealed) {
+                        (None, _) => Line::from(vec![mark, Span::styled("∅", t.muted())]),
+                        (Some(_), false) => Line::from(vec![mark, Span::styled(MASK, t.muted())]),
+                        (Some(s), true) => Line::from(vec![mark, Span::styled(s.clone(), style)]),
+                    }
+                })
+                .collect(),
+        };
         if let Some(e) = &c.error {
             lines.push(Line::from(Span::styled(e.clone(), t.error())));
         }
         let block = Block::default()
             .borders(Borders::ALL)
-            .title(Span::styled(title, t.title()))
+            .title(Span::styled(title(which, side, app), t.title()))
             .title_bottom(Span::styled(state, t.muted()));
-        frame.render_widget(Paragraph::new(lines).block(block), rect);
+        frame.render_widget(
+            Paragraph::new(lines)
+                .block(block)
+                .wrap(Wrap { trim: false })
+                .scroll((c.scroll, 0)),
+            rect,
+        );
     }
 }

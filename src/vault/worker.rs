@@ -166,8 +166,14 @@ pub enum Response {
     VaultFound(DiscoveredVault),
     DiscoveryWarning(String),
     DiscoveryDone,
+    /// The credential that produced the last token changed (sent under id 0, before the response that
+    /// used it).
+    Identity(String),
     Failed(VaultError),
 }
+
+/// The id under which the worker reports what no request asked for (the identity).
+pub const UNSOLICITED: RequestId = 0;
 
 impl Response {
     fn is_final(&self) -> bool {
@@ -388,6 +394,7 @@ async fn run(
 ) {
     let (inner_tx, mut inner_rx) = mpsc::unbounded_channel::<(RequestId, Response)>();
     let mut active: HashMap<RequestId, Active> = HashMap::new();
+    let mut identity: Option<&'static str> = None;
     loop {
         tokio::select! {
             cmd = rx.recv() => {
@@ -425,6 +432,14 @@ async fn run(
                 }
                 if response.is_final() {
                     active.remove(&id);
+                }
+                let who = clients.chain.identity();
+                if who != identity {
+                    identity = who;
+                    let response = Response::Identity(who.unwrap_or_default().to_string());
+                    if out.send(Envelope { id: UNSOLICITED, response }).is_err() {
+                        break;
+                    }
                 }
                 if out.send(Envelope { id, response }).is_err() {
                     break;

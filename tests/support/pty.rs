@@ -34,11 +34,21 @@ impl Tui {
 
     /// Starts kvtui with extra environment (`(name, None)` removes a variable).
     pub fn start_with(args: &[&str], home: &Path, env: &[(&str, Option<&str>)]) -> Tui {
+        Self::start_sized(args, home, env, (COLS, ROWS))
+    }
+
+    /// Starts kvtui in a terminal of `(columns, rows)`.
+    pub fn start_sized(
+        args: &[&str],
+        home: &Path,
+        env: &[(&str, Option<&str>)],
+        (cols, rows): (u16, u16),
+    ) -> Tui {
         let pty = native_pty_system();
         let pair = pty
             .openpty(PtySize {
-                rows: ROWS,
-                cols: COLS,
+                rows,
+                cols,
                 pixel_width: 0,
                 pixel_height: 0,
             })
@@ -67,8 +77,8 @@ impl Tui {
         let mut reader = pair.master.try_clone_reader().expect("reader");
         let writer = pair.master.take_writer().expect("writer");
         let (rows, cols) = (
-            std::num::NonZeroU16::new(ROWS).expect("rows"),
-            std::num::NonZeroU16::new(COLS).expect("cols"),
+            std::num::NonZeroU16::new(rows).expect("rows"),
+            std::num::NonZeroU16::new(cols).expect("cols"),
         );
         let parser = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
         let bytes = Arc::new(Mutex::new(0usize));

@@ -1,0 +1,171 @@
+//! The `:` command line: the commands, their completion, and running one.
+
+use super::text::LineField;
+use super::{App, Effect, Popup, Screen, Tab};
+use crate::vault::sources::Source;
+
+/// The `:` commands with what they do, for completion and for the dialog's reminder.
+pub const COMMANDS: [(&str, &str); 9] = [
+    ("vaults", "the vault picker"),
+    ("secrets", "the secret list"),
+    ("deleted", "the deleted secrets"),
+    ("versions", "the selected secret's versions"),
+    ("vault ", "open a vault: NAME or URL"),
+    ("backup ", "back up the selected secret: FILE"),
+    ("restore ", "restore a backup into this vault: FILE"),
+    ("new", "a new secret"),
+    ("q", "quit"),
+];
+
+/// The reminder under the `:` line.
+pub fn reminder() -> String {
+    let names: Vec<String> = COMMANDS
+        .iter()
+        .map(|(c, _)| match c.trim_end() {
+            "vault" => "vault NAME".to_string(),
+            "backup" | "restore" => format!("{} FILE", c.trim_end()),
+            other => other.to_string(),
+        })
+        .collect();
+    format!("{}   (Tab completes)", names.join(" · "))
+}
+
+/// Completes `input` against the commands and, after `vault `, the vault names. Returns the new
+/// input, or the candidates when there are several.
+pub fn complete(input: &str, vault_names: &[String]) -> Result<String, Vec<String>> {
+    let candidates: Vec<String> = if let Some(rest) = input.strip_prefix("vault ") {
+        vault_names
+            .iter()
+            .filter(|n| n.to_lowercase().starts_with(&rest.to_lowercase()))
+            .map(|n| format!("vault {n}"))
+            .collect()
+    } else {
+        COMMANDS
+            .iter()
+            .filter(|(c, _)| c.starts_with(input))
+            .map(|(c, _)| c.to_string())
+            .collect()
+    };
+    match candidates.len() {
+        0 => Err(Vec::new()),
+        1 => Ok(candidates[0].clone()),
+        _ => {
+            // The longest common prefix (by character), if it adds anything.
+            let first: Vec<char> = candidates[0].chars().collect();
+            let common = (0..first.len())
+                .take_while(|i| {
+                    candidates
+                        .iter()
+                        .all(|c| c.chars().nth(*i) == Some(first[*i]))
+                })
+                .count();
+            if common > input.chars().count() {
+                Ok(first[..common].iter().collect())
+            } else {
+                Err(candidates)
+            }
+        }
+    }
+}
+
+impl App {
+    /// Tab in the `:` line.
+    pub(super) fn complete_command(&mut self, input: LineField) {
+        let names: Vec<String> = self.vaults.entries.iter().map(|e| e.name.clone()).collect();
+        let (input, error) = match complete(input.value(), &names) {
+            Ok(c) => (LineField::new(c), None),
+            Err(c) if c.is_empty() => {
+                let e = format!("no command starts with '{}'", input.value());
+                (input, Some(e))
+            }
+            Err(c) => (input, Some(c.join("  "))),
+        };
+        self.popup = Some(Popup::Command { input, error });
+    }
+
+    /// Enter in the `:` line.
+    pub(super) fn run_command(&mut self, input: LineField) -> Vec<Effect> {
+        let text = input.value().to_string();
+        let line = text.trim();
+        let (cmd, arg) = line
+            .split_once(' ')
+            .map(|(c, a)| (c, a.trim()))
+            .unwrap_or((line, ""));
+        let in_vault = self.vault.is_some();
+        let refuse = |app: &mut App, why: String| {
+            app.popup = Some(Popup::Command {
+                input: input.clone(),
+                error: Some(why),
+            });
+            Vec::new()
+        };
+        match (cmd, arg) {
+            ("q" | "quit", _) => self.quit(false),
+            ("q!", _) => self.quit(true),
+            ("vaults", _) => self.back_to_vaults(),
+            ("secrets" | "deleted", _) if in_vault => {
+                let mut effects = self.close_versions();
+                effects.extend(self.close_value());
+                self.screen = Screen::Vault;
+                self.tab = if cmd == "secrets" {
+                    Tab::Secrets
+                } else {
+                    Tab::Deleted
+                };
+                self.invalidate();
+                effects
+            }
+            ("versions", _) if in_vault => {
+                let mut effects = self.close_versions();
+                effects.extend(self.close_value());
+                self.tab = Tab::Secrets;
+                effects.extend(self.open_versions());
+                effects
+            }
+            ("new", _) if in_vault => {
+                self.open_form('n');
+                Vec::new()
+            }
+            ("vault", name) if !name.is_empty() => {
+                let found = self
+                    .vaults
+                    .entries
+                    .iter()
+                    .find(|e| e.name.eq_ignore_ascii_case(name) || e.url.eq_ignore_ascii_case(name))
+                    .map(|e| e.url.clone());
+                let url = match found {
+                    Some(u) => u,
+                    None => match crate::vault::sources::vault_url(
+                        name,
+                        crate::vault::credential::Cloud::Public,
+                    ) {
+                        Ok(u) => {
+                            self.vaults.add(&u, Source::Flag);
+                            u
+                        }
+                        Err(e) => return refuse(self, e),
+                    },
+                };
+                self.open_vault(&url)
+            }
+            ("backup", path) if in_vault && !path.is_empty() => {
+                match self.selected_secret().map(|p| p.name.clone()) {
+                    Some(name) => self.backup_to(name, path.to_string()),
+                    None => refuse(self, "select a secret to back up first".into()),
+                }
+            }
+            ("restore", path) if !path.is_empty() => self.restore_from(path.to_string()),
+            _ => {
+                let needs_vault = ["secrets", "deleted", "versions", "new", "backup"];
+                let why = if needs_vault.contains(&cmd) && !in_vault {
+                    format!(":{cmd} needs an open vault")
+                } else if ["vault", "backup", "restore"].contains(&cmd) {
+                    format!(":{cmd} needs an argument (Tab completes)")
+                } else {
+                    format!("unknown command ':{cmd}' — {}", reminder())
+                };
+                refuse(self, why)
+            }
+        }
+    }
+}

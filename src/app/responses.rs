@@ -1,0 +1,339 @@
+//! Worker responses: each is matched by removing its job from the table; streamed answers (pages,
+//! progress, vaults found) put the job back until their last message. Also what the event loop
+//! reports of the clipboard.
+
+use std::time::Instant;
+
+use super::jobs::Job;
+use super::rows::unversioned;
+use super::state::Operation;
+use super::{form, App, ClipInfo, Context, Effect, Followup, OpKind, Popup, Tab};
+use crate::vault::{Envelope, ErrorKind, RequestId, Response, SecretProps};
+
+impl App {
+    pub fn on_response(&mut self, env: Envelope) -> Vec<Effect> {
+        let Envelope { id, response } = env;
+        if let Response::Identity(who) = response {
+            self.identity = (!who.is_empty()).then_some(who);
+            return Vec::new();
+        }
+        // A job that is not in the table was cancelled or superseded: its answer is dropped.
+        let Some(job) = self.jobs.remove(id) else {
+            return Vec::new();
+        };
+        match job {
+            Job::Discover => self.on_discovery(id, response),
+            Job::ListSecrets | Job::ListDeleted => self.on_page(id, job, response),
+            Job::Op(op) => self.on_op_response(id, op, response),
+            Job::Form => self.on_form_response(response),
+            Job::Value => {
+                if let Some(panel) = self.value.as_mut() {
+                    match response {
+                        Response::Value { props, value } => {
+                            panel.props = Some(props);
+                            panel.value = Some(value);
+                        }
+                        Response::Failed(e) => panel.error = Some(e),
+                        _ => {}
+                    }
+                }
+                Vec::new()
+            }
+            Job::Copy { label } => match response {
+                // The value goes straight to the clipboard and is dropped.
+                Response::Value { value, .. } => vec![Effect::Copy {
+                    text: value,
+                    label,
+                    sensitive: true,
+                }],
+                Response::Failed(e) => {
+                    self.error(format!("copy {label}: {}", e.summary()));
+                    Vec::new()
+                }
+                _ => Vec::new(),
+            },
+            Job::FetchForEdit { base } => match response {
+                Response::Value { value, props } => vec![Effect::Edit {
+                    value,
+                    base: SecretProps {
+                        name: base.name,
+                        ..props
+                    },
+                }],
+                Response::Failed(e) => {
+                    self.error(format!("edit '{}': {}", base.name, e.summary()));
+                    Vec::new()
+                }
+                _ => Vec::new(),
+            },
+            Job::SaveEdit { name } => {
+                match response {
+                    Response::Saved(p) => {
+                        self.info(format!(
+                            "Saved a new version of '{name}' (edited in $EDITOR)"
+                        ));
+                        if self
+                            .value
+                            .as_ref()
+                            .is_some_and(|v| v.name.eq_ignore_ascii_case(&name))
+                        {
+                            // The open panel showed the old value: drop it.
+                            self.value = None;
+                        }
+                        self.upsert(p);
+                    }
+                    Response::Failed(e) => self.error(format!("saving '{name}': {}", e.summary())),
+                    _ => {}
+                }
+                Vec::new()
+            }
+            Job::Backup { path } | Job::Restore { path } => {
+                match response {
+                    Response::BackedUp { bytes, .. } => self.info(format!(
+                        "Backed up to {path} ({bytes} bytes, readable by you only)"
+                    )),
+                    Response::Saved(p) => {
+                        self.info(format!("Restored '{}' from {path}", p.name));
+                        let name = p.name.clone();
+                        self.upsert(p);
+                        self.reveal_in_list(&name);
+                    }
+                    Response::Failed(e) => self.error(format!("{path}: {}", e.summary())),
+                    _ => {}
+                }
+                Vec::new()
+            }
+            Job::Toggle { label, latest } => {
+                match response {
+                    Response::Saved(p) => {
+                        let state = if p.enabled { "Enabled" } else { "Disabled" };
+                        self.info(format!("{state} '{label}'"));
+                        self.versions_saved(&p);
+                        if latest {
+                            self.upsert(p);
+                        }
+                    }
+                    Response::Failed(e) => self.error(format!("'{label}': {}", e.summary())),
+                    _ => {}
+                }
+                Vec::new()
+            }
+            Job::Versions | Job::CompareSide { .. } => self.on_versions_response(job, response),
+        }
+    }
+
+    fn on_discovery(&mut self, id: RequestId, response: Response) -> Vec<Effect> {
+        match response {
+            Response::VaultFound(v) => {
+                self.vaults.add_discovered(&v);
+                self.jobs.insert(id, Job::Discover);
+                self.invalidate();
+            }
+            Response::DiscoveryWarning(w) => {
+                self.error(w);
+                self.jobs.insert(id, Job::Discover);
+            }
+            Response::DiscoveryDone => {}
+            Response::Failed(e) => self.error(format!("discovery: {}", e.summary())),
+            _ => self.jobs.insert(id, Job::Discover),
+        }
+        Vec::new()
+    }
+
+    fn on_page(&mut self, id: RequestId, job: Job, response: Response) -> Vec<Effect> {
+        let retry = self.key_of(Context::Secrets, super::Action::Refresh);
+        let Some(vault) = self.vault.as_mut() else {
+            return Vec::new();
+        };
+        let tab = match response {
+            Response::SecretsPage { items, done } => {
+                vault.secrets.extend(items);
+                if !done {
+                    self.jobs.insert(id, job);
+                }
+                Tab::Secrets
+            }
+            Response::DeletedPage { items, done } => {
+                vault.deleted.extend(items);
+                if !done {
+                    self.jobs.insert(id, job);
+                }
+                Tab::Deleted
+            }
+            Response::Failed(e) if matches!(job, Job::ListSecrets) => {
+                self.error(format!(
+                    "listing secrets: {} — press {retry} to retry",
+                    e.summary()
+                ));
+                Tab::Secrets
+            }
+            Response::Failed(e) => {
+                // Vaults without soft delete, or without list permission on deleted secrets.
+                self.error(format!("listing deleted secrets: {}", e.summary()));
+                Tab::Deleted
+            }
+            _ => return Vec::new(),
+        };
+        if self.tab == tab {
+            self.invalidate();
+        }
+        Vec::new()
+    }
+
+    fn on_form_response(&mut self, response: Response) -> Vec<Effect> {
+        let Some(f) = self.form.as_mut() else {
+            return Vec::new();
+        };
+        match response {
+            Response::Saved(p) => {
+                let verb = match f.kind {
+                    form::FormKind::Create => "Created",
+                    form::FormKind::NewVersion { .. } => "Saved a new version of",
+                    form::FormKind::Properties { .. } => "Updated",
+                };
+                let kind = f.kind.clone();
+                self.form = None;
+                self.info(format!("{verb} '{}'", p.name));
+                self.versions_saved(&p);
+                let an_old_version = matches!(
+                    kind,
+                    form::FormKind::Properties {
+                        version: Some(_),
+                        ..
+                    }
+                );
+                if !an_old_version {
+                    let name = p.name.clone();
+                    self.upsert(p);
+                    // The next `u` or `d` acts on what was just saved.
+                    self.reveal_in_list(&name);
+                }
+            }
+            Response::Failed(e) if e.kind == ErrorKind::DeletedButRecoverable => {
+                let name = f.secret_name();
+                f.service_error = Some(e.summary());
+                self.popup = Some(Popup::Conflict { name });
+            }
+            Response::Failed(e) => f.service_error = Some(e.summary()),
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn on_op_response(
+        &mut self,
+        id: RequestId,
+        mut op: Operation,
+        response: Response,
+    ) -> Vec<Effect> {
+        if let Response::Progress(p) = response {
+            op.progress = Some(p);
+            self.jobs.insert(id, Job::Op(op));
+            return Vec::new();
+        }
+        if op.kind == OpKind::Create {
+            return self.on_form_response(response);
+        }
+        let secs = self.instant.saturating_duration_since(op.started).as_secs();
+        let ok = !matches!(response, Response::Failed(_));
+        self.finish_op(&op, secs, response);
+        match (op.followup, ok) {
+            (Some(Followup::Open), true) => self.open_named(&op.name),
+            (Some(Followup::Create), true) => self.start_op(OpKind::Create, op.name),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Opens the value panel of `name` (after a recover from the conflict dialog).
+    fn open_named(&mut self, name: &str) -> Vec<Effect> {
+        self.filter.clear();
+        self.tab = Tab::Secrets;
+        self.reveal_in_list(name);
+        self.prepare();
+        if self
+            .selected_secret()
+            .is_some_and(|s| s.name.eq_ignore_ascii_case(name))
+        {
+            return self.open_value();
+        }
+        Vec::new()
+    }
+
+    fn finish_op(&mut self, op: &Operation, secs: u64, response: Response) {
+        let name = op.name.clone();
+        let same = |n: &str| n.eq_ignore_ascii_case(&name);
+        match response {
+            Response::Deleted(d) => {
+                if let Some(v) = self.vault.as_mut() {
+                    v.secrets.retain(|s| !same(&s.name));
+                    if d.recovery_id.is_some() {
+                        v.deleted.retain(|x| !same(&x.props.name));
+                        v.deleted.push(d);
+                        v.deleted.sort_by_key(|x| x.props.name.to_lowercase());
+                    }
+                }
+                self.info(format!(
+                    "Deleted '{name}' ({secs} s); it is in the Deleted tab until purged"
+                ));
+            }
+            Response::Saved(p) => {
+                if let Some(v) = self.vault.as_mut() {
+                    let restored = v
+                        .deleted
+                        .iter()
+                        .find(|x| same(&x.props.name))
+                        .map(|x| x.props.clone());
+                    v.deleted.retain(|x| !same(&x.props.name));
+                    v.secrets.retain(|s| !same(&s.name));
+                    v.secrets.push(unversioned(restored.unwrap_or(p)));
+                    v.secrets.sort_by_key(|x| x.name.to_lowercase());
+                }
+                self.info(format!("Recovered '{name}' ({secs} s)"));
+            }
+            Response::Purged { name } => {
+                if let Some(v) = self.vault.as_mut() {
+                    v.deleted
+                        .retain(|x| !x.props.name.eq_ignore_ascii_case(&name));
+                }
+                self.info(format!("Purged '{name}' for good"));
+            }
+            Response::Failed(e) => {
+                self.error(format!("{} '{name}': {}", op.kind.verb(), e.summary()));
+            }
+            _ => {}
+        }
+        self.invalidate();
+    }
+
+    // ---- what the event loop reports of the clipboard ----------------------------------------
+
+    pub fn on_copied(
+        &mut self,
+        label: String,
+        backend: &'static str,
+        deadline: Option<Instant>,
+        hint: Option<String>,
+    ) {
+        self.status = None;
+        self.clip = Some(ClipInfo {
+            label,
+            backend,
+            deadline,
+            hint,
+        });
+    }
+
+    /// The event loop cleared (or, when something else had been copied since, left alone) the copy.
+    pub fn on_clip_cleared(&mut self, cleared: bool) {
+        let label = self.clip.take().map(|c| c.label).unwrap_or_default();
+        self.info(if cleared {
+            format!("Clipboard cleared ({label})")
+        } else {
+            format!("Clipboard left alone: something else was copied after {label}")
+        });
+    }
+
+    pub fn copy_failed(&mut self, why: String) {
+        self.error(format!("copy failed: {why}"));
+    }
+}

@@ -1,0 +1,249 @@
+//! The visible rows of the current list (filtered and sorted), the cursors, and what is selected.
+
+use super::filter::Filter;
+use super::{App, Screen, Tab};
+use crate::vault::{DeletedProps, SecretProps};
+
+/// One visible row: an index into the underlying list and the matched character positions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Row {
+    pub index: usize,
+    pub matched: Vec<usize>,
+}
+
+/// A selectable list's cursor and scroll position.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Cursor {
+    pub selected: usize,
+    pub offset: usize,
+}
+
+impl Cursor {
+    pub fn clamp(&mut self, len: usize, height: usize) {
+        if len == 0 {
+            *self = Cursor::default();
+            return;
+        }
+        self.selected = self.selected.min(len - 1);
+        let h = height.max(1);
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + h {
+            self.offset = self.selected + 1 - h;
+        }
+        self.offset = self.offset.min(len.saturating_sub(h));
+    }
+
+    pub fn step(&mut self, delta: isize, len: usize) {
+        if len == 0 {
+            return;
+        }
+        let s = self.selected as isize + delta;
+        self.selected = s.clamp(0, len as isize - 1) as usize;
+    }
+}
+
+/// Rows the body of a list can show at this terminal size (title, tabs, header, filter, status, hints).
+pub fn list_height(size: (u16, u16)) -> usize {
+    size.1.saturating_sub(6) as usize
+}
+
+/// The id of a secret without its version: what the list shows.
+pub fn unversioned(mut p: SecretProps) -> SecretProps {
+    if p.version.is_some() {
+        if let Some((base, _)) = p.id.rsplit_once('/') {
+            p.id = base.to_string();
+        }
+    }
+    p
+}
+
+impl App {
+    /// Recomputes the visible rows if anything they depend on changed, and keeps the cursors inside.
+    pub fn prepare(&mut self) {
+        if self.rows_dirty {
+            self.rows = self.compute_rows();
+            self.rows_dirty = false;
+            if let Some(name) = self.select_name.take() {
+                self.select(&name);
+            }
+        }
+        let h = list_height(self.size);
+        let len = self.rows.len();
+        self.cursor().clamp(len, h);
+    }
+
+    /// Puts the secret list's cursor on `name`, if it is a visible row.
+    fn select(&mut self, name: &str) -> bool {
+        let Some(v) = self.vault.as_ref() else {
+            return false;
+        };
+        let pos = self.rows.iter().position(|r| {
+            v.secrets
+                .get(r.index)
+                .is_some_and(|s| s.name.eq_ignore_ascii_case(name))
+        });
+        if let Some(pos) = pos {
+            self.secrets_cursor.selected = pos;
+        }
+        pos.is_some()
+    }
+
+    fn compute_rows(&self) -> Vec<Row> {
+        let f = Filter::parse(self.filter.value());
+        let empty = std::collections::BTreeMap::new();
+        let mut scored: Vec<(i64, Row)> = Vec::new();
+        let mut keep = |i: usize, hit: Option<(i64, Vec<usize>)>| {
+            if let Some((s, matched)) = hit {
+                scored.push((s, Row { index: i, matched }));
+            }
+        };
+        match self.screen {
+            Screen::Vaults => {
+                for (i, v) in self.vaults.entries.iter().enumerate() {
+                    keep(i, f.matches(&v.name, None, &empty));
+                }
+            }
+            Screen::Vault => {
+                let Some(vault) = &self.vault else {
+                    return Vec::new();
+                };
+                let props: Vec<&SecretProps> = match self.tab {
+                    Tab::Secrets => vault.secrets.iter().collect(),
+                    Tab::Deleted => vault.deleted.iter().map(|d| &d.props).collect(),
+                };
+                for (i, p) in props.iter().enumerate() {
+                    keep(i, f.matches(&p.name, p.content_type.as_deref(), &p.tags));
+                }
+                let key = |r: &Row| props[r.index];
+                match self.sort {
+                    super::SortKey::Name => scored.sort_by(|a, b| {
+                        key(&a.1)
+                            .name
+                            .to_lowercase()
+                            .cmp(&key(&b.1).name.to_lowercase())
+                    }),
+                    super::SortKey::Updated => {
+                        scored.sort_by_key(|r| std::cmp::Reverse(key(&r.1).updated))
+                    }
+                    // Soonest first; no expiry last.
+                    super::SortKey::Expires => {
+                        scored.sort_by_key(|r| (key(&r.1).expires.is_none(), key(&r.1).expires))
+                    }
+                }
+            }
+        }
+        if !f.fuzzy.is_empty() && self.sort == super::SortKey::Name {
+            // With a fuzzy pattern, the best matches come first.
+            scored.sort_by_key(|r| std::cmp::Reverse(r.0));
+        }
+        scored.into_iter().map(|(_, r)| r).collect()
+    }
+
+    /// Marks the visible rows for recomputation (after changing the data, filter or tab directly).
+    pub fn invalidate(&mut self) {
+        self.rows_dirty = true;
+    }
+
+    /// The total count of the current list (before filtering).
+    pub fn total(&self) -> usize {
+        match (self.screen, self.tab, &self.vault) {
+            (Screen::Vaults, _, _) => self.vaults.entries.len(),
+            (Screen::Vault, Tab::Secrets, Some(v)) => v.secrets.len(),
+            (Screen::Vault, Tab::Deleted, Some(v)) => v.deleted.len(),
+            _ => 0,
+        }
+    }
+
+    pub(super) fn cursor(&mut self) -> &mut super::Cursor {
+        match (self.screen, self.tab) {
+            (Screen::Vaults, _) => &mut self.vault_cursor,
+            (Screen::Vault, Tab::Secrets) => &mut self.secrets_cursor,
+            (Screen::Vault, Tab::Deleted) => &mut self.deleted_cursor,
+        }
+    }
+
+    pub fn current_cursor(&self) -> Cursor {
+        match (self.screen, self.tab) {
+            (Screen::Vaults, _) => self.vault_cursor,
+            (Screen::Vault, Tab::Secrets) => self.secrets_cursor,
+            (Screen::Vault, Tab::Deleted) => self.deleted_cursor,
+        }
+    }
+
+    pub fn selected_secret(&self) -> Option<&SecretProps> {
+        let v = self.vault.as_ref()?;
+        let row = self.rows.get(self.secrets_cursor.selected)?;
+        v.secrets.get(row.index)
+    }
+
+    /// The selected secret and the URL of its vault (what a request about it needs).
+    pub(super) fn selected_in_vault(&self) -> Option<(SecretProps, String)> {
+        Some((
+            self.selected_secret()?.clone(),
+            self.vault.as_ref()?.url.clone(),
+        ))
+    }
+
+    pub fn selected_deleted(&self) -> Option<&DeletedProps> {
+        let v = self.vault.as_ref()?;
+        let row = self.rows.get(self.deleted_cursor.selected)?;
+        v.deleted.get(row.index)
+    }
+
+    pub(super) fn selected_vault_url(&self) -> Option<String> {
+        self.rows
+            .get(self.vault_cursor.selected)
+            .and_then(|r| self.vaults.entries.get(r.index))
+            .map(|e| e.url.clone())
+    }
+
+    /// Whether purges are refused by the vault (purge protection), from its recovery level.
+    pub fn purge_protected(level: Option<&str>) -> bool {
+        matches!(
+            level,
+            Some(
+                "Recoverable"
+                    | "CustomizedRecoverable"
+                    | "Recoverable+ProtectedSubscription"
+                    | "CustomizedRecoverable+ProtectedSubscription"
+            )
+        )
+    }
+
+    /// Inserts or replaces a secret in the list, by name.
+    pub(super) fn upsert(&mut self, p: SecretProps) {
+        let Some(v) = self.vault.as_mut() else { return };
+        let item = unversioned(p);
+        match v
+            .secrets
+            .iter_mut()
+            .find(|s| s.name.eq_ignore_ascii_case(&item.name))
+        {
+            Some(existing) => *existing = item,
+            None => {
+                v.secrets.push(item);
+                v.secrets.sort_by_key(|x| x.name.to_lowercase());
+            }
+        }
+        self.invalidate();
+    }
+
+    /// Shows `name` in the secret list (filter cleared) with the cursor on it, after the next prepare.
+    pub(super) fn reveal_in_list(&mut self, name: &str) {
+        let passes = Filter::parse(self.filter.value())
+            .matches(name, None, &Default::default())
+            .is_some();
+        if !passes {
+            self.filter.clear();
+        }
+        self.select_name = Some(name.to_string());
+        self.invalidate();
+    }
+
+    /// Moves the current list's cursor.
+    pub(super) fn step(&mut self, delta: isize) {
+        let len = self.rows.len();
+        self.cursor().step(delta, len);
+    }
+}

@@ -1,0 +1,236 @@
+//! The state types the views read: screens, tabs, dialogs, the value panel, operations, effects.
+
+use std::time::Instant;
+
+use super::text::LineField;
+use crate::vault::worker::Phase;
+use crate::vault::{
+    DeletedProps, Progress, Request, RequestId, SecretProps, SecretValue, VaultError,
+};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Screen {
+    Vaults,
+    Vault,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tab {
+    Secrets,
+    Deleted,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortKey {
+    Name,
+    Updated,
+    Expires,
+}
+
+impl SortKey {
+    pub fn label(self) -> &'static str {
+        match self {
+            SortKey::Name => "name",
+            SortKey::Updated => "updated",
+            SortKey::Expires => "expires",
+        }
+    }
+
+    pub fn next(self) -> Self {
+        match self {
+            SortKey::Name => SortKey::Updated,
+            SortKey::Updated => SortKey::Expires,
+            SortKey::Expires => SortKey::Name,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Popup {
+    /// The keys of the view it was opened from, scrolled by `scroll` lines.
+    Help {
+        context: super::keymap::Context,
+        scroll: u16,
+    },
+    ConfirmDelete {
+        name: String,
+    },
+    /// Purge needs the secret's name typed out.
+    ConfirmPurge {
+        name: String,
+        typed: LineField,
+    },
+    ConfirmQuit,
+    OpenVault {
+        input: LineField,
+        error: Option<String>,
+    },
+    /// 409 ObjectIsDeletedButRecoverable on create: recover it, purge it and create, or cancel.
+    Conflict {
+        name: String,
+    },
+    /// `b`: the file to write the backup blob to.
+    Backup {
+        name: String,
+        path: LineField,
+        error: Option<String>,
+    },
+    /// `:` command line.
+    Command {
+        input: LineField,
+        error: Option<String>,
+    },
+}
+
+impl Popup {
+    /// The line the user types into, for the dialogs that take text; typing there clears the
+    /// dialog's error.
+    pub fn text_mut(&mut self) -> Option<&mut LineField> {
+        match self {
+            Popup::ConfirmPurge { typed, .. } => Some(typed),
+            Popup::Backup { path, error, .. } => {
+                *error = None;
+                Some(path)
+            }
+            Popup::Command { input, error } | Popup::OpenVault { input, error } => {
+                *error = None;
+                Some(input)
+            }
+            _ => None,
+        }
+    }
+
+    pub fn command() -> Self {
+        Popup::Command {
+            input: LineField::default(),
+            error: None,
+        }
+    }
+}
+
+/// The masked value panel. The value is fetched when it opens and dropped when it closes.
+#[derive(Debug)]
+pub struct ValuePanel {
+    pub name: String,
+    pub props: Option<SecretProps>,
+    pub value: Option<SecretValue>,
+    pub revealed: bool,
+    pub scroll: u16,
+    pub error: Option<VaultError>,
+}
+
+impl ValuePanel {
+    pub fn new(p: SecretProps) -> Self {
+        Self {
+            name: p.name.clone(),
+            props: Some(p),
+            value: None,
+            revealed: false,
+            scroll: 0,
+            error: None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpKind {
+    Delete,
+    Recover,
+    Purge,
+    /// Create after a purge: waits for the name to be free.
+    Create,
+}
+
+impl OpKind {
+    pub fn verb(self) -> &'static str {
+        match self {
+            OpKind::Delete => "delete",
+            OpKind::Recover => "recover",
+            OpKind::Purge => "purge",
+            OpKind::Create => "create",
+        }
+    }
+}
+
+/// What to do when an operation started from the conflict dialog completes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Followup {
+    /// Recovered: open it.
+    Open,
+    /// Purged: create the secret of the form.
+    Create,
+}
+
+/// A long operation in flight, shown in the status bar with a spinner.
+#[derive(Clone, Debug)]
+pub struct Operation {
+    pub kind: OpKind,
+    pub name: String,
+    pub started: Instant,
+    pub progress: Option<Progress>,
+    pub followup: Option<Followup>,
+}
+
+impl Operation {
+    pub fn describe(&self, now: Instant) -> String {
+        let secs = now.saturating_duration_since(self.started).as_secs();
+        let verb = match self.kind {
+            OpKind::Delete => "Deleting",
+            OpKind::Recover => "Recovering",
+            OpKind::Purge => "Purging",
+            OpKind::Create => "Creating",
+        };
+        let wait = match self.progress.map(|p| p.phase) {
+            Some(Phase::WaitingForDeletion) => "waiting for the deletion to complete",
+            Some(Phase::WaitingForRecovery) => "waiting until it is readable",
+            Some(Phase::WaitingForName) => "waiting for the name to be free",
+            Some(Phase::WaitingToPurge) => "waiting for the deletion to finish first",
+            None => return format!("{verb} '{}'…", self.name),
+        };
+        format!("{verb} '{}'… {wait} ({secs} s)", self.name)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusMessage {
+    pub text: String,
+    pub error: bool,
+}
+
+/// The open vault's data.
+#[derive(Debug, Default)]
+pub struct OpenVault {
+    pub url: String,
+    pub name: String,
+    pub secrets: Vec<SecretProps>,
+    pub deleted: Vec<DeletedProps>,
+    pub read_only: bool,
+}
+
+/// What the event loop must do after an update.
+#[derive(Debug)]
+pub enum Effect {
+    Send(RequestId, Request),
+    Cancel(RequestId),
+    RecordRecent(String),
+    /// Put `text` on the clipboard; `sensitive` copies are cleared after the timeout.
+    Copy {
+        text: SecretValue,
+        label: String,
+        sensitive: bool,
+    },
+    /// Suspend the TUI and edit `value` in $EDITOR; a change becomes a new version of `base`.
+    Edit {
+        value: SecretValue,
+        base: SecretProps,
+    },
+}
+
+/// The last copy, for the status bar's countdown.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClipInfo {
+    pub label: String,
+    pub backend: &'static str,
+    pub deadline: Option<Instant>,
+    pub hint: Option<String>,
+}
