@@ -3,7 +3,7 @@
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::theme::Theme;
@@ -122,7 +122,10 @@ pub fn draw(frame: &mut Frame, app: &App, f: &Form, t: &Theme, area: Rect) {
     }
     let mut keys = Vec::new();
     for e in entries(app, Context::Form) {
-        if e.action == crate::app::Action::Confirm {
+        if matches!(
+            e.action,
+            crate::app::Action::Confirm | crate::app::Action::ForceQuit
+        ) {
             continue;
         }
         let k = e
@@ -135,13 +138,14 @@ pub fn draw(frame: &mut Frame, app: &App, f: &Form, t: &Theme, area: Rect) {
         keys.push(Span::raw(format!(" {} ", e.action.hint())));
     }
     lines.push(Line::from(keys));
-    let width = area.width.saturating_sub(2).clamp(20, 110);
-    let height = (lines.len() as u16 + 2).min(area.height);
+    let width = area.width.saturating_sub(2).clamp(20, 110).min(area.width);
+    let text = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let height = (text.line_count(width.saturating_sub(2)) as u16 + 2).min(area.height);
     let rect = centered(area, width, height);
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(t.title())
         .title(Span::styled(title, t.title()));
     frame.render_widget(Clear, rect);
-    frame.render_widget(Paragraph::new(lines).block(block), rect);
+    frame.render_widget(text.block(block), rect);
 }
