@@ -1,0 +1,337 @@
+//! Running one request: the SDK call (or the stream of pages), its responses, its errors.
+
+use super::*;
+
+/// The SDK knows there is no next page only once it asks: a page without a next link is the last.
+fn last_page(next_link: Option<&str>) -> bool {
+    next_link.is_none_or(str::is_empty)
+}
+
+/// Streams a listing as it arrives: `page` turns one page into its items and whether it is the last;
+/// `wrap` makes the response. An empty final page still says done.
+async fn stream_pages<S, P, X>(
+    mut pages: S,
+    page: impl Fn(P) -> Result<(Vec<X>, bool), VaultError>,
+    wrap: impl Fn(Vec<X>, bool) -> Response,
+    send: &(impl Fn(Response) + Sync),
+) -> Result<(), VaultError>
+where
+    S: futures::TryStream<Ok = P, Error = azure_core::Error> + Unpin,
+{
+    loop {
+        let Some(p) = pages.try_next().await.map_err(sdk)? else {
+            send(wrap(Vec::new(), true));
+            return Ok(());
+        };
+        let (items, done) = page(p)?;
+        send(wrap(items, done));
+        if done {
+            return Ok(());
+        }
+    }
+}
+
+pub(super) fn sdk(e: azure_core::Error) -> VaultError {
+    VaultError::from_sdk(&e)
+}
+
+pub(super) async fn execute(id: RequestId, request: Request, clients: Arc<Clients>, tx: Sink) {
+    let send = |r: Response| {
+        let _ = tx.send((id, r));
+    };
+    if let Request::Discover = request {
+        match &clients.config.discovery {
+            Some(cfg) => {
+                let learn = |r: Response| {
+                    if let Response::VaultFound(v) = &r {
+                        if let Some(t) = &v.tenant {
+                            clients.learn_tenant(&v.url, t);
+                        }
+                    }
+                    send(r);
+                };
+                discovery::discover(cfg, clients.chain.clone(), learn).await;
+            }
+            None => send(Response::DiscoveryDone),
+        }
+        return;
+    }
+    let result = async {
+        let vault = match &request {
+            Request::ListSecrets { vault }
+            | Request::GetSecret { vault, .. }
+            | Request::ListVersions { vault, .. }
+            | Request::SetSecret { vault, .. }
+            | Request::SetSecretWhenFree { vault, .. }
+            | Request::UpdateProperties { vault, .. }
+            | Request::Delete { vault, .. }
+            | Request::Recover { vault, .. }
+            | Request::Purge { vault, .. }
+            | Request::ListDeleted { vault }
+            | Request::GetDeleted { vault, .. }
+            | Request::Backup { vault, .. }
+            | Request::Restore { vault, .. } => vault.clone(),
+            Request::Discover => String::new(),
+        };
+        let client = clients.get(&vault)?;
+        let poll = clients.config.poll;
+        operate(&client, request, poll, &send).await
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::warn!(id, error = %e.summary(), "request failed");
+        send(Response::Failed(e));
+    }
+}
+
+pub(super) async fn operate(
+    client: &SecretClient,
+    request: Request,
+    poll: PollConfig,
+    send: &(impl Fn(Response) + Sync),
+) -> Result<(), VaultError> {
+    match request {
+        Request::ListSecrets { .. } => {
+            let pages = client
+                .list_secret_properties(None)
+                .map_err(sdk)?
+                .into_pages();
+            stream_pages(
+                pages,
+                |page| {
+                    let page = page.into_model().map_err(sdk)?;
+                    let items = page.value.iter().map(SecretProps::from).collect();
+                    Ok((items, last_page(page.next_link.as_deref())))
+                },
+                |items, done| Response::SecretsPage { items, done },
+                send,
+            )
+            .await
+        }
+        Request::ListDeleted { .. } => {
+            let pages = client
+                .list_deleted_secret_properties(None)
+                .map_err(sdk)?
+                .into_pages();
+            stream_pages(
+                pages,
+                |page| {
+                    let page = page.into_model().map_err(sdk)?;
+                    let items = page.value.iter().map(DeletedProps::from).collect();
+                    Ok((items, last_page(page.next_link.as_deref())))
+                },
+                |items, done| Response::DeletedPage { items, done },
+                send,
+            )
+            .await
+        }
+        Request::GetSecret { name, version, .. } => {
+            let opts = SecretClientGetSecretOptions {
+                secret_version: version,
+                ..Default::default()
+            };
+            let mut secret = client
+                .get_secret(&name, Some(opts))
+                .await
+                .map_err(sdk)?
+                .into_model()
+                .map_err(sdk)?;
+            let value = take_value(&mut secret);
+            send(Response::Value {
+                props: SecretProps::from(&secret),
+                value,
+            });
+            Ok(())
+        }
+        Request::ListVersions { name, .. } => {
+            let mut versions: Vec<SecretProps> = client
+                .list_secret_properties_versions(&name, None)
+                .map_err(sdk)?
+                .map_ok(|p| SecretProps::from(&p))
+                .try_collect()
+                .await
+                .map_err(sdk)?;
+            // The service orders versions by id; people think newest first.
+            versions.sort_by(|a, b| {
+                b.created
+                    .cmp(&a.created)
+                    .then_with(|| b.updated.cmp(&a.updated))
+            });
+            send(Response::Versions(versions));
+            Ok(())
+        }
+        Request::SetSecretWhenFree { name, secret, .. } => {
+            let saved = poll_until(poll, Phase::WaitingForName, send, || async {
+                match set_secret(client, &name, &secret).await {
+                    Ok(p) => Ok(Some(p)),
+                    Err(e) if e.kind == ErrorKind::BeingDeleted => Ok(None),
+                    Err(e) => Err(e),
+                }
+            })
+            .await?;
+            send(Response::Saved(saved));
+            Ok(())
+        }
+        Request::SetSecret { name, secret, .. } => {
+            send(Response::Saved(set_secret(client, &name, &secret).await?));
+            Ok(())
+        }
+        Request::UpdateProperties {
+            name,
+            version,
+            patch,
+            ..
+        } => {
+            let attributes =
+                (patch.enabled.is_some() || patch.not_before.is_some() || patch.expires.is_some())
+                    .then(|| SecretAttributes {
+                        enabled: patch.enabled,
+                        not_before: patch.not_before,
+                        expires: patch.expires,
+                        ..Default::default()
+                    });
+            let params = UpdateSecretPropertiesParameters {
+                content_type: patch.content_type.clone(),
+                tags: patch.tags.clone().map(|t| t.into_iter().collect()),
+                secret_attributes: attributes,
+            };
+            let opts = SecretClientUpdateSecretPropertiesOptions {
+                secret_version: version,
+                ..Default::default()
+            };
+            let body = params.try_into().map_err(sdk)?;
+            let saved = client
+                .update_secret_properties(&name, body, Some(opts))
+                .await
+                .map_err(sdk)?
+                .into_model()
+                .map_err(sdk)?;
+            send(Response::Saved(SecretProps::from(&saved)));
+            Ok(())
+        }
+        Request::Delete { name, .. } => {
+            let deleted = client
+                .delete_secret(&name, None)
+                .await
+                .map_err(sdk)?
+                .into_model()
+                .map_err(sdk)?;
+            let deleted = DeletedProps::from(&deleted);
+            if deleted.recovery_id.is_none() {
+                // No soft delete on this vault: the secret is gone, nothing to wait for.
+                send(Response::Deleted(deleted));
+                return Ok(());
+            }
+            let done = poll_until(poll, Phase::WaitingForDeletion, send, || async {
+                match client.get_deleted_secret(&name, None).await {
+                    Ok(r) => Ok(Some(r.into_model().map(|d| DeletedProps::from(&d)).ok())),
+                    Err(e) => match VaultError::from_sdk(&e).kind {
+                        ErrorKind::NotFound => Ok(None),
+                        // 403: no permission to read deleted secrets; the delete itself is done.
+                        ErrorKind::Forbidden => Ok(Some(None)),
+                        _ => Err(sdk(e)),
+                    },
+                }
+            })
+            .await?;
+            send(Response::Deleted(done.unwrap_or(deleted)));
+            Ok(())
+        }
+        Request::Recover { name, .. } => {
+            let recovered = client
+                .recover_deleted_secret(&name, None)
+                .await
+                .map_err(sdk)?
+                .into_model()
+                .map_err(sdk)?;
+            let recovered = SecretProps::from(&recovered);
+            poll_until(poll, Phase::WaitingForRecovery, send, || async {
+                match client.get_secret(&name, None).await {
+                    Ok(r) => {
+                        if let Ok(mut s) = r.into_model() {
+                            drop(take_value(&mut s));
+                        }
+                        Ok(Some(()))
+                    }
+                    Err(e) => match VaultError::from_sdk(&e).kind {
+                        ErrorKind::NotFound => Ok(None),
+                        // A disabled secret answers 403 once it is back: recovered.
+                        ErrorKind::Disabled | ErrorKind::Forbidden => Ok(Some(())),
+                        _ => Err(sdk(e)),
+                    },
+                }
+            })
+            .await?;
+            send(Response::Saved(recovered));
+            Ok(())
+        }
+        Request::Purge { name, .. } => {
+            poll_until(poll, Phase::WaitingToPurge, send, || async {
+                match client.purge_deleted_secret(&name, None).await {
+                    Ok(_) => Ok(Some(())),
+                    Err(e) => {
+                        let err = VaultError::from_sdk(&e);
+                        if err.kind == ErrorKind::BeingDeleted {
+                            Ok(None)
+                        } else {
+                            Err(err)
+                        }
+                    }
+                }
+            })
+            .await?;
+            send(Response::Purged { name });
+            Ok(())
+        }
+        Request::GetDeleted { name, .. } => {
+            let d = client
+                .get_deleted_secret(&name, None)
+                .await
+                .map_err(sdk)?
+                .into_model()
+                .map_err(sdk)?;
+            send(Response::DeletedInfo(DeletedProps::from(&d)));
+            Ok(())
+        }
+        Request::Backup { name, path, .. } => {
+            let blob = client
+                .backup_secret(&name, None)
+                .await
+                .map_err(sdk)?
+                .into_model()
+                .map_err(sdk)?
+                .value
+                .unwrap_or_default();
+            let bytes = blob.len();
+            let write_path = path.clone();
+            tokio::task::spawn_blocking(move || {
+                crate::paths::write_private_atomic(&write_path, &blob)
+            })
+            .await
+            .map_err(|e| VaultError::new(ErrorKind::Other, e.to_string()))?
+            .map_err(|e| {
+                VaultError::new(ErrorKind::Other, format!("writing {}: {e}", path.display()))
+            })?;
+            send(Response::BackedUp { path, bytes });
+            Ok(())
+        }
+        Request::Restore { path, .. } => {
+            let blob = tokio::fs::read(&path).await.map_err(|e| {
+                VaultError::new(ErrorKind::Other, format!("reading {}: {e}", path.display()))
+            })?;
+            let params = RestoreSecretParameters {
+                secret_backup: Some(blob),
+            };
+            let body = params.try_into().map_err(sdk)?;
+            let restored = client
+                .restore_secret(body, None)
+                .await
+                .map_err(sdk)?
+                .into_model()
+                .map_err(sdk)?;
+            send(Response::Saved(SecretProps::from(&restored)));
+            Ok(())
+        }
+        Request::Discover => Ok(()),
+    }
+}
