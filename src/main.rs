@@ -12,7 +12,7 @@ use kvtui::app::App;
 use kvtui::emulator::{self, Emulator, KeyStore, VaultPolicy};
 use kvtui::vault::credential::{AuthConfig, AuthMode, Cloud};
 use kvtui::vault::discovery::DiscoveryConfig;
-use kvtui::vault::sources::{self, Source, VaultList};
+use kvtui::vault::sources::{self, VaultList};
 use kvtui::vault::{PollConfig, Worker, WorkerConfig};
 use tracing_subscriber::filter::LevelFilter;
 
@@ -253,62 +253,18 @@ async fn run_emulator(args: EmulatorArgs) -> Result<()> {
         std::fs::write(out, &emu.ca_pem).with_context(|| format!("writing {}", out.display()))?;
         ca_file = Some(out.clone());
     }
-    let addrs: Vec<String> = emu.addrs.iter().map(|a| a.to_string()).collect();
-    println!("kvtui local vault listening on {}", addrs.join(", "));
-    for (name, url) in emu.vaults() {
-        println!("  vault {name:<12} {url}");
-    }
-    if let Some(ca) = &ca_file {
-        println!("CA certificate: {}", ca.display());
-        println!(
-            "  Python: REQUESTS_CA_BUNDLE={}   (names *.localhost must resolve to 127.0.0.1)",
-            ca.display()
-        );
-    }
-    println!(
-        "Entra token endpoint: AZURE_AUTHORITY_HOST={} (tenant {})",
-        emu.authority_host(),
-        emu.tenant
-    );
-    println!("Resource Manager: {}", emu.management_endpoint());
-    if let Some(id) = &emu.identity {
-        println!("Managed identity (App Service style):");
-        println!("  export IDENTITY_ENDPOINT={}", id.endpoint);
-        println!("  export IDENTITY_HEADER={}", id.header);
-    }
-    if let Some(data) = &emu.data {
-        println!("Data: {}", data.display());
-    }
+    let ready =
+        emulator::ready::Ready::of(&emu, ca_file.as_deref(), usize::from(args.subscriptions));
+    println!("{}", ready.banner());
     if !exposed.is_empty() {
         eprintln!(
             "warning: listening on a non-loopback address ({}): only tokens issued by this local vault (its managed-identity and login.localhost endpoints) are accepted",
             exposed.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", ")
         );
     }
-    if let Some(ready) = &args.ready_file {
-        let vaults: serde_json::Map<String, serde_json::Value> = emu
-            .vaults()
-            .into_iter()
-            .map(|(n, u)| (n, serde_json::Value::String(u)))
-            .collect();
-        let subscriptions: Vec<String> = (0..usize::from(args.subscriptions))
-            .map(emulator::arm::subscription_id)
-            .collect();
-        let doc = serde_json::json!({
-            "port": emu.port,
-            "ca_file": ca_file.as_ref().map(|p| p.display().to_string()),
-            "vaults": vaults,
-            "tenant_id": emu.tenant,
-            "authority_host": emu.authority_host(),
-            "management_endpoint": emu.management_endpoint(),
-            "subscriptions": subscriptions,
-            "identity_port": emu.identity.as_ref().map(|i| i.port),
-            "identity_endpoint": emu.identity.as_ref().map(|i| i.endpoint.clone()),
-            "identity_header": emu.identity.as_ref().map(|i| i.header.clone()),
-            "data": emu.data.as_ref().map(|d| d.display().to_string()),
-        });
-        kvtui::paths::write_private_atomic(ready, doc.to_string().as_bytes())
-            .with_context(|| format!("writing {}", ready.display()))?;
+    if let Some(path) = &args.ready_file {
+        kvtui::paths::write_private_atomic(path, ready.json().as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?;
     }
     println!("Press Ctrl-C to stop.");
     wait_for_stop().await;
@@ -367,7 +323,6 @@ async fn run_tui_inner(args: &TuiArgs, demo_dir: Option<&std::path::Path>) -> Re
         // Logging is a help, never a blocker.
         let _ = kvtui::logging::init(path, level);
     }
-    let mut vaults = VaultList::default();
     let mut startup_error = None;
     let demo = if demo_dir.is_some() {
         Some(kvtui::demo::start().await?)
@@ -384,58 +339,43 @@ async fn run_tui_inner(args: &TuiArgs, demo_dir: Option<&std::path::Path>) -> Re
             .map(|d| d.join("emulator/ca.pem"))
             .and_then(|p| std::fs::read_to_string(p).ok()),
     };
-    let mut clipboard_cfg = kvtui::config::ClipboardConfig::default();
-    let mut user_config = kvtui::config::Config::default();
-    if let Some(emu) = &demo {
-        for (_, url) in emu.vaults() {
-            vaults.add(&url, Source::Flag);
-        }
-    } else {
-        for v in &args.vaults {
-            match sources::vault_url(v, args.cloud) {
-                Ok(url) => {
-                    vaults.add(&url, Source::Flag);
-                }
-                Err(e) => anyhow::bail!("--vault {e}"),
-            }
-        }
-        if let Ok(name) = std::env::var("KEY_VAULT_NAME") {
-            if let Ok(url) = sources::vault_url(&name, args.cloud) {
-                vaults.add(&url, Source::Env);
-            }
-        }
-        if let Some(recent) = sources::recent_file() {
-            for url in sources::load_recent(&recent) {
-                vaults.add(&url, Source::Recent);
-            }
-        }
-    }
     // The config's keys, theme and clipboard apply to the demo too; its vaults do not.
     let config_path = args.config.clone().or_else(kvtui::config::default_path);
-    if let Some(path) = config_path {
-        match kvtui::config::load(&path) {
-            Ok(cfg) => {
-                clipboard_cfg = cfg.clipboard.clone();
-                user_config = cfg.clone();
-                for spec in cfg.vaults.iter().filter(|_| demo.is_none()) {
-                    match sources::vault_url(spec.spec(), args.cloud) {
-                        Ok(url) => {
-                            let i = vaults.add(&url, Source::Config);
-                            if let kvtui::config::VaultSpec::Detailed {
-                                tenant, read_only, ..
-                            } = spec
-                            {
-                                vaults.entries[i].tenant = tenant.clone();
-                                vaults.entries[i].read_only = *read_only;
-                            }
-                        }
-                        Err(e) => startup_error = Some(format!("{}: {e}", path.display())),
-                    }
-                }
-            }
-            Err(e) => startup_error = Some(format!("{e} — starting with defaults")),
+    let user_config = match config_path.as_deref().map(kvtui::config::load) {
+        Some(Ok(cfg)) => cfg,
+        Some(Err(e)) => {
+            startup_error = Some(format!("{e} — starting with defaults"));
+            kvtui::config::Config::default()
         }
+        None => kvtui::config::Config::default(),
+    };
+    let (vaults, warnings) = match &demo {
+        Some(emu) => {
+            let urls: Vec<String> = emu.vaults().into_iter().map(|(_, u)| u).collect();
+            VaultList::from_sources(sources::Sources {
+                flags: &urls,
+                env: None,
+                config: &[],
+                config_path: None,
+                recent: Vec::new(),
+                cloud: args.cloud,
+            })
+        }
+        None => VaultList::from_sources(sources::Sources {
+            flags: &args.vaults,
+            env: std::env::var("KEY_VAULT_NAME").ok(),
+            config: &user_config.vaults,
+            config_path: config_path.as_deref(),
+            recent: sources::recent_file()
+                .map(|r| sources::load_recent(&r))
+                .unwrap_or_default(),
+            cloud: args.cloud,
+        }),
     }
+    .map_err(|e| anyhow::anyhow!(e))?;
+    startup_error = startup_error
+        .or(warnings.into_iter().next())
+        .or(user_config.warnings.first().map(|w| w.to_string()));
     let http = kvtui::vault::transport::http_client(None)?;
     let local_http = kvtui::vault::transport::http_client(local_ca.as_deref())?;
     let discovery = match (&demo, args.no_discovery) {
@@ -488,29 +428,9 @@ async fn run_tui_inner(args: &TuiArgs, demo_dir: Option<&std::path::Path>) -> Re
     app.local_offset = local_offset;
     app.palette = kvtui::ui::theme::Palette::from_config(&user_config.theme);
     app.keymap = user_config.keymap.clone();
-    if let Some(w) = user_config.warnings.first() {
-        startup_error.get_or_insert_with(|| w.to_string());
-    }
     app.color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let mut initial = Vec::new();
-    if !app.discovering() && (demo.is_some() || !args.no_discovery) {
-        initial.extend(app.discover());
-    }
-    // One vault named on the command line (or KEY_VAULT_NAME alone): open it at once.
-    let named: Vec<String> = app
-        .vaults
-        .entries
-        .iter()
-        .filter(|e| {
-            e.sources
-                .iter()
-                .any(|s| matches!(s, Source::Flag | Source::Env))
-        })
-        .map(|e| e.url.clone())
-        .collect();
-    if demo.is_none() && named.len() == 1 {
-        initial.extend(app.open_vault(&named[0]));
-    }
+    let open = demo.is_none().then(|| app.vaults.single_named()).flatten();
+    let initial = app.start(demo.is_some() || !args.no_discovery, open);
     if let Some(e) = startup_error {
         app.status = Some(kvtui::app::StatusMessage {
             text: e,
@@ -524,10 +444,12 @@ async fn run_tui_inner(args: &TuiArgs, demo_dir: Option<&std::path::Path>) -> Re
             sources::recent_file()
         },
         clipboard: kvtui::clipboard::Clipboard::new(
-            args.clipboard.or(clipboard_cfg.mode).unwrap_or_default(),
+            args.clipboard
+                .or(user_config.clipboard.mode)
+                .unwrap_or_default(),
             Duration::from_secs(
                 args.clipboard_clear_after
-                    .or(clipboard_cfg.clear_after)
+                    .or(user_config.clipboard.clear_after)
                     .unwrap_or(30),
             ),
         ),

@@ -46,6 +46,8 @@ fn the_life_of_a_secret_in_the_demo() {
     tui.send("\t");
     let s = tui.wait_for("PURGED ON");
     assert!(has_row(&s, "db-password"), "in the deleted list:\n{s}");
+    // The demo keeps deleted secrets 90 days: right after the delete, 90 are left, not 89.
+    assert!(s.contains("(90 d left)"), "{s}");
 
     // Recover: progress until readable, then back in the list.
     tui.send("r");

@@ -128,11 +128,14 @@ fn deleted_but_recoverable_cancel_recover_and_purge_then_create() {
 fn edit_in_editor_makes_a_new_version_and_leaves_no_file() {
     let home = tempfile::tempdir().expect("home");
     let marker = home.path().join("editor-saw");
-    let editor = home.path().join("fake-editor");
+    // A path with a space, quoted, and an option: $EDITOR is split as a shell would.
+    let editors = home.path().join("my editors");
+    std::fs::create_dir(&editors).expect("editors dir");
+    let editor = editors.join("fake-editor");
     std::fs::write(
         &editor,
         format!(
-            "#!/bin/sh\nf=\"$1\"\necho \"$f\" > '{m}'\nstat -c %a \"$f\" >> '{m}'\nstat -c %a \"$(dirname \"$f\")\" >> '{m}'\nprintf '%s' 'edited-in-editor' > \"$f\"\n",
+            "#!/bin/sh\n[ \"$1\" = --wait ] || exit 3\nfor f in \"$@\"; do :; done\necho \"$f\" > '{m}'\nstat -c %a \"$f\" >> '{m}'\nstat -c %a \"$(dirname \"$f\")\" >> '{m}'\nprintf '%s' 'edited-in-editor' > \"$f\"\n",
             m = marker.display()
         ),
     )
@@ -144,7 +147,7 @@ fn edit_in_editor_makes_a_new_version_and_leaves_no_file() {
     }
     let runtime = home.path().join("run");
     std::fs::create_dir(&runtime).expect("runtime dir");
-    let e = editor.display().to_string();
+    let e = format!("'{}' --wait", editor.display());
     let r = runtime.display().to_string();
     let mut tui = Tui::start_with(
         &["--demo"],

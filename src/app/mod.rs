@@ -3,6 +3,7 @@
 //! through `on_response`. No I/O, no awaits: every behaviour is a unit test.
 
 pub mod action;
+mod bindings;
 pub mod command;
 pub mod dates;
 pub mod filter;
@@ -17,6 +18,7 @@ mod rows;
 pub mod state;
 pub mod text;
 mod update;
+mod values;
 pub mod versions;
 
 use std::time::Instant;

@@ -4,9 +4,21 @@
 use super::jobs::Job;
 use super::state::Operation;
 use super::{form, App, Effect, OpKind, OpenVault, Popup, Screen, Tab, ValuePanel};
-use crate::vault::{Request, SecretProps, SecretValue};
+use crate::vault::{Request, SecretProps};
 
 impl App {
+    /// What runs at start: discovery (unless off), and the one vault named on the command line.
+    pub fn start(&mut self, discover: bool, open: Option<String>) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        if discover {
+            effects.extend(self.discover());
+        }
+        if let Some(url) = open {
+            effects.extend(self.open_vault(&url));
+        }
+        effects
+    }
+
     /// Sends a request as a job.
     pub(super) fn send(&mut self, job: Job, request: Request) -> Vec<Effect> {
         let id = self.id();
@@ -19,7 +31,7 @@ impl App {
         self.jobs.take(f).into_iter().map(Effect::Cancel).collect()
     }
 
-    fn vault_url(&self) -> Option<String> {
+    pub(super) fn vault_url(&self) -> Option<String> {
         self.vault.as_ref().map(|v| v.url.clone())
     }
 
@@ -338,119 +350,5 @@ impl App {
                 path: path.into(),
             },
         )
-    }
-
-    /// Edit the latest value in $EDITOR (fetched first unless the panel has it).
-    pub(super) fn start_edit(&mut self) -> Vec<Effect> {
-        if self.refuse_read_only("editing") {
-            return Vec::new();
-        }
-        if let Some(ValuePanel {
-            value: Some(value),
-            props: Some(props),
-            ..
-        }) = &self.value
-        {
-            let (value, base) = (value.clone(), props.clone());
-            if self.refuse_managed(&base, "change") {
-                return Vec::new();
-            }
-            return vec![Effect::Edit { value, base }];
-        }
-        let Some((p, url)) = self.selected_in_vault() else {
-            return Vec::new();
-        };
-        if self.refuse_managed(&p, "change") {
-            return Vec::new();
-        }
-        let name = p.name.clone();
-        self.send(
-            Job::FetchForEdit { base: p },
-            Request::GetSecret {
-                vault: url,
-                name,
-                version: None,
-            },
-        )
-    }
-
-    /// The event loop reports what the editor did.
-    pub fn on_edited(&mut self, base: SecretProps, edited: crate::editor::Edited) -> Vec<Effect> {
-        match edited {
-            crate::editor::Edited::Unchanged => {
-                self.info(format!("'{}' unchanged: no new version", base.name));
-                Vec::new()
-            }
-            crate::editor::Edited::Failed(why) => {
-                self.error(why);
-                Vec::new()
-            }
-            crate::editor::Edited::Changed(value) => {
-                let Some(url) = self.vault_url() else {
-                    return Vec::new();
-                };
-                // A PUT inherits nothing: send content type, tags and enabled again.
-                let secret = crate::vault::NewSecret {
-                    value,
-                    content_type: base.content_type.clone(),
-                    tags: base.tags.clone(),
-                    enabled: base.enabled,
-                    not_before: None,
-                    expires: None,
-                };
-                self.send(
-                    Job::SaveEdit {
-                        name: base.name.clone(),
-                    },
-                    Request::SetSecret {
-                        vault: url,
-                        name: base.name,
-                        secret,
-                    },
-                )
-            }
-        }
-    }
-
-    /// Copies a value: at once when it is loaded, else fetched first (a newer copy supersedes).
-    pub(super) fn copy_value(
-        &mut self,
-        p: &SecretProps,
-        version: Option<String>,
-        loaded: Option<SecretValue>,
-    ) -> Vec<Effect> {
-        let label = match &version {
-            Some(v) => format!("value of '{}' ({})", p.name, super::versions::short(v)),
-            None => format!("value of '{}'", p.name),
-        };
-        if let Some(text) = loaded {
-            return vec![Effect::Copy {
-                text,
-                label,
-                sensitive: true,
-            }];
-        }
-        let Some(url) = self.vault_url() else {
-            return Vec::new();
-        };
-        let mut effects = self.cancel(|j| matches!(j, Job::Copy { .. }));
-        effects.extend(self.send(
-            Job::Copy { label },
-            Request::GetSecret {
-                vault: url,
-                name: p.name.clone(),
-                version,
-            },
-        ));
-        effects
-    }
-
-    /// The identifier or the name: not secret, not cleared.
-    pub(super) fn copy_plain(&mut self, text: String, label: String) -> Vec<Effect> {
-        vec![Effect::Copy {
-            text: SecretValue::new(text),
-            label,
-            sensitive: false,
-        }]
     }
 }

@@ -8,6 +8,7 @@ pub mod backup;
 pub mod faults;
 pub mod identity;
 pub mod persist;
+pub mod ready;
 pub(crate) mod server;
 pub mod store;
 pub mod tls;

@@ -106,69 +106,54 @@ fn props(
     p
 }
 
-impl From<&SecretProperties> for SecretProps {
-    fn from(s: &SecretProperties) -> Self {
-        let rid = s.resource_id().ok().map(|r| (r.name, r.version));
+/// The SDK's four model types carry the same fields but share no trait: one macro reads them.
+macro_rules! props_of {
+    ($s:expr) => {{
+        let s = $s;
         props(
             s.id.as_deref(),
             s.attributes.as_ref(),
             s.content_type.as_ref(),
             s.tags.as_ref(),
             s.managed,
-            rid,
+            s.resource_id().ok().map(|r| (r.name, r.version)),
         )
+    }};
+}
+
+macro_rules! deleted_of {
+    ($s:expr) => {{
+        let s = $s;
+        DeletedProps {
+            props: props_of!(s),
+            recovery_id: s.recovery_id.clone(),
+            deleted_on: s.deleted_date,
+            scheduled_purge: s.scheduled_purge_date,
+        }
+    }};
+}
+
+impl From<&SecretProperties> for SecretProps {
+    fn from(s: &SecretProperties) -> Self {
+        props_of!(s)
     }
 }
 
 impl From<&Secret> for SecretProps {
     fn from(s: &Secret) -> Self {
-        let rid = s.resource_id().ok().map(|r| (r.name, r.version));
-        props(
-            s.id.as_deref(),
-            s.attributes.as_ref(),
-            s.content_type.as_ref(),
-            s.tags.as_ref(),
-            s.managed,
-            rid,
-        )
+        props_of!(s)
     }
 }
 
 impl From<&DeletedSecretProperties> for DeletedProps {
     fn from(s: &DeletedSecretProperties) -> Self {
-        let rid = s.resource_id().ok().map(|r| (r.name, r.version));
-        Self {
-            props: props(
-                s.id.as_deref(),
-                s.attributes.as_ref(),
-                s.content_type.as_ref(),
-                s.tags.as_ref(),
-                s.managed,
-                rid,
-            ),
-            recovery_id: s.recovery_id.clone(),
-            deleted_on: s.deleted_date,
-            scheduled_purge: s.scheduled_purge_date,
-        }
+        deleted_of!(s)
     }
 }
 
 impl From<&DeletedSecret> for DeletedProps {
     fn from(s: &DeletedSecret) -> Self {
-        let rid = s.resource_id().ok().map(|r| (r.name, r.version));
-        Self {
-            props: props(
-                s.id.as_deref(),
-                s.attributes.as_ref(),
-                s.content_type.as_ref(),
-                s.tags.as_ref(),
-                s.managed,
-                rid,
-            ),
-            recovery_id: s.recovery_id.clone(),
-            deleted_on: s.deleted_date,
-            scheduled_purge: s.scheduled_purge_date,
-        }
+        deleted_of!(s)
     }
 }
 

@@ -130,6 +130,77 @@ impl VaultList {
 }
 
 /// Recently opened vaults (URLs only), most recent first.
+/// Where the start-up vault list comes from, in the order it lists them.
+pub struct Sources<'a> {
+    /// `--vault` (a bad one is an error: the user typed it just now).
+    pub flags: &'a [String],
+    /// `KEY_VAULT_NAME`.
+    pub env: Option<String>,
+    /// `vaults = [...]` in the config, with the file's path for messages.
+    pub config: &'a [crate::config::VaultSpec],
+    pub config_path: Option<&'a Path>,
+    /// Recently opened vaults.
+    pub recent: Vec<String>,
+    pub cloud: Cloud,
+}
+
+impl VaultList {
+    /// The vaults kvtui starts with: flags, the environment, the config, recent ones (merged by URL).
+    /// Returns the list and the warnings (a config entry that is not a vault).
+    pub fn from_sources(s: Sources<'_>) -> Result<(VaultList, Vec<String>), String> {
+        let mut list = VaultList::default();
+        let mut warnings = Vec::new();
+        for v in s.flags {
+            list.add(
+                &vault_url(v, s.cloud).map_err(|e| format!("--vault {e}"))?,
+                Source::Flag,
+            );
+        }
+        if let Some(url) = s.env.and_then(|n| vault_url(&n, s.cloud).ok()) {
+            list.add(&url, Source::Env);
+        }
+        for spec in s.config {
+            match vault_url(spec.spec(), s.cloud) {
+                Ok(url) => {
+                    let i = list.add(&url, Source::Config);
+                    if let crate::config::VaultSpec::Detailed {
+                        tenant, read_only, ..
+                    } = spec
+                    {
+                        list.entries[i].tenant = tenant.clone();
+                        list.entries[i].read_only = *read_only;
+                    }
+                }
+                Err(e) => warnings.push(match s.config_path {
+                    Some(p) => format!("{}: {e}", p.display()),
+                    None => e,
+                }),
+            }
+        }
+        for url in s.recent {
+            list.add(&url, Source::Recent);
+        }
+        Ok((list, warnings))
+    }
+
+    /// The one vault named by a flag or KEY_VAULT_NAME, to open at once.
+    pub fn single_named(&self) -> Option<String> {
+        let named: Vec<&VaultEntry> = self
+            .entries
+            .iter()
+            .filter(|e| {
+                e.sources
+                    .iter()
+                    .any(|s| matches!(s, Source::Flag | Source::Env))
+            })
+            .collect();
+        match named.as_slice() {
+            [one] => Some(one.url.clone()),
+            _ => None,
+        }
+    }
+}
+
 pub fn recent_file() -> Option<PathBuf> {
     crate::paths::state_dir().map(|d| d.join("recent.json"))
 }

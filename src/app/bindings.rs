@@ -1,0 +1,194 @@
+//! The default key bindings of every context, in the order help lists them; the hint line shows the
+//! first entries, so each list starts with what a user needs most there.
+
+use super::action::Action;
+use super::keymap::Context;
+
+type Defaults = &'static [(Action, &'static [&'static str], &'static str)];
+
+const NAV: Defaults = &[
+    (Action::Up, &["up", "k"], "move up"),
+    (Action::Down, &["down", "j"], "move down"),
+    (Action::PageUp, &["pageup"], "page up"),
+    (Action::PageDown, &["pagedown"], "page down"),
+    (Action::Top, &["home", "g"], "first row"),
+    (Action::Bottom, &["end", "shift-g"], "last row"),
+];
+
+const SCROLL: Defaults = &[
+    (Action::Up, &["up", "k"], "scroll up"),
+    (Action::Down, &["down", "j"], "scroll down"),
+    (Action::PageUp, &["pageup"], "scroll a page up"),
+    (Action::PageDown, &["pagedown"], "scroll a page down"),
+    (Action::Top, &["home", "g"], "scroll to the top"),
+    (Action::Bottom, &["end", "shift-g"], "scroll to the end"),
+];
+
+const QUIT: Defaults = &[(Action::ForceQuit, &["ctrl-c"], "quit now, whatever runs")];
+
+/// The default bindings of a context, in the order help lists them; the hint line shows the first
+/// entries.
+pub(super) fn defaults(ctx: Context) -> Vec<(Action, &'static [&'static str], &'static str)> {
+    let own: Defaults = match ctx {
+        Context::Vaults => &[
+            (Action::Open, &["enter"], "open the vault"),
+            (Action::OpenUrl, &["o"], "open a vault by name or URL"),
+            (Action::Filter, &["/"], "filter (fuzzy)"),
+            (Action::Command, &[":"], "command line"),
+            (Action::Help, &["?"], "help"),
+            (Action::Quit, &["q"], "quit"),
+            (Action::Refresh, &["shift-r"], "discover vaults again"),
+            (Action::Back, &["esc"], "clear the filter or the error"),
+        ],
+        Context::Secrets => &[
+            (Action::Open, &["enter"], "show the value (masked)"),
+            (Action::Copy, &["c"], "copy the value"),
+            (
+                Action::Filter,
+                &["/"],
+                "filter: fuzzy name, tag:k=v, type:json",
+            ),
+            (Action::Versions, &["v"], "versions"),
+            (Action::New, &["n"], "new secret"),
+            (Action::Delete, &["d"], "delete"),
+            (Action::Help, &["?"], "help"),
+            (Action::Quit, &["q"], "quit"),
+            (Action::NewVersion, &["u"], "new version"),
+            (Action::Properties, &["e"], "properties"),
+            (Action::ToggleEnabled, &["x"], "enable / disable"),
+            (
+                Action::Edit,
+                &["shift-e"],
+                "edit the value in $EDITOR (new version)",
+            ),
+            (Action::Backup, &["b"], "back up to a file"),
+            (Action::CopyId, &["y"], "copy the identifier (URL)"),
+            (Action::CopyName, &["shift-y"], "copy the name"),
+            (Action::Tab, &["tab", "backtab"], "deleted secrets"),
+            (Action::Sort, &["s"], "sort: name, updated, expires"),
+            (Action::Refresh, &["shift-r"], "list again"),
+            (Action::Command, &[":"], "command line"),
+            (
+                Action::Back,
+                &["esc"],
+                "clear the filter, or back to the vaults",
+            ),
+        ],
+        Context::Deleted => &[
+            (Action::Recover, &["r"], "recover"),
+            (Action::Purge, &["shift-p"], "purge for good"),
+            (Action::Filter, &["/"], "filter"),
+            (Action::Tab, &["tab", "backtab"], "secrets"),
+            (Action::Help, &["?"], "help"),
+            (Action::Quit, &["q"], "quit"),
+            (Action::Sort, &["s"], "sort: name, updated, expires"),
+            (Action::New, &["n"], "new secret"),
+            (Action::Refresh, &["shift-r"], "list again"),
+            (Action::Command, &[":"], "command line"),
+            (
+                Action::Back,
+                &["esc"],
+                "clear the filter, or back to the vaults",
+            ),
+        ],
+        Context::Value => &[
+            (Action::Reveal, &["space"], "reveal / hide"),
+            (Action::Copy, &["c"], "copy the value"),
+            (Action::Back, &["esc"], "close (drops the value)"),
+            (Action::Edit, &["shift-e"], "edit in $EDITOR (new version)"),
+            (Action::Help, &["?"], "help"),
+            (Action::Quit, &["q"], "quit"),
+            (Action::CopyId, &["y"], "copy the identifier (URL)"),
+            (Action::CopyName, &["shift-y"], "copy the name"),
+            (Action::Command, &[":"], "command line"),
+        ],
+        Context::Versions => &[
+            (Action::Open, &["enter"], "open this version's value"),
+            (Action::Copy, &["c"], "copy this version's value"),
+            (Action::Mark, &["space"], "mark for comparing"),
+            (
+                Action::Compare,
+                &["="],
+                "compare with the marked (or the newest) version",
+            ),
+            (Action::Back, &["esc"], "back to the secrets"),
+            (Action::Help, &["?"], "help"),
+            (Action::Quit, &["q"], "quit"),
+            (
+                Action::ToggleEnabled,
+                &["x"],
+                "enable / disable this version",
+            ),
+            (Action::Properties, &["e"], "properties of this version"),
+            (Action::Command, &[":"], "command line"),
+        ],
+        Context::Compare => &[
+            (Action::Reveal, &["space"], "reveal / hide both"),
+            (Action::Back, &["esc"], "close the comparison"),
+            (Action::Help, &["?"], "help"),
+            (Action::Quit, &["q"], "quit"),
+            (Action::Command, &[":"], "command line"),
+        ],
+        Context::Form => &[
+            (Action::Submit, &["ctrl-s"], "save"),
+            (Action::NextField, &["tab", "down"], "next field"),
+            (Action::PrevField, &["backtab", "up"], "previous field"),
+            (Action::ToggleMask, &["ctrl-t"], "show / mask the value"),
+            (
+                Action::Confirm,
+                &["enter"],
+                "next field; save on the last; new line in value, tags",
+            ),
+            (Action::Cancel, &["esc"], "close without saving"),
+            (Action::Help, &["f1"], "help"),
+        ],
+        Context::Confirm => &[
+            (Action::Confirm, &["y", "shift-y"], "yes"),
+            (Action::Cancel, &["n", "shift-n", "esc"], "no"),
+        ],
+        Context::Purge => &[
+            (Action::Confirm, &["enter"], "purge (once the name matches)"),
+            (Action::Cancel, &["esc"], "cancel"),
+        ],
+        Context::Conflict => &[
+            (Action::Recover, &["r"], "recover it, then open it"),
+            (
+                Action::Purge,
+                &["p"],
+                "purge it for good, then create the new secret",
+            ),
+            (
+                Action::Cancel,
+                &["c", "esc"],
+                "back to the form, nothing lost",
+            ),
+        ],
+        Context::Prompt => &[
+            (Action::Confirm, &["enter"], "ok"),
+            (Action::Cancel, &["esc"], "cancel"),
+        ],
+        Context::Command => &[
+            (Action::Confirm, &["enter"], "run"),
+            (Action::Complete, &["tab"], "complete"),
+            (Action::Cancel, &["esc"], "cancel"),
+        ],
+        Context::Filter => &[
+            (Action::Confirm, &["enter"], "keep the filter"),
+            (Action::Cancel, &["esc"], "clear the filter"),
+            (Action::Up, &["up"], "keep the filter, move up"),
+            (Action::Down, &["down"], "keep the filter, move down"),
+            (Action::Help, &["f1"], "help"),
+        ],
+        Context::Help => &[
+            (Action::Down, &["down", "j"], "scroll down"),
+            (Action::Up, &["up", "k"], "scroll up"),
+            (Action::Back, &["esc", "?", "q"], "close the help"),
+        ],
+    };
+    let extra: Defaults = match ctx {
+        Context::Vaults | Context::Secrets | Context::Deleted | Context::Versions => NAV,
+        Context::Value | Context::Compare => SCROLL,
+        _ => &[],
+    };
+    own.iter().chain(extra).chain(QUIT).copied().collect()
+}
