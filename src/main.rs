@@ -183,6 +183,52 @@ struct EmulatorArgs {
     /// Another name for the certificate (repeatable), e.g. '*.vault.azure.net' to stand in for it.
     #[arg(long = "tls-name", value_name = "NAME")]
     tls_names: Vec<String>,
+    /// Azure RBAC: give PRINCIPAL (a client id, the managed identity's client id, a --user UPN, or *)
+    /// a built-in role ("Key Vault Reader", "Key Vault Secrets User", "Key Vault Secrets Officer",
+    /// "Key Vault Administrator"), on every vault or on @VAULT (repeatable).
+    #[arg(long = "grant", value_name = "PRINCIPAL=ROLE[@VAULT]")]
+    grants: Vec<emulator::access::Grant>,
+    /// The access-policy model: PRINCIPAL's secret permissions (get,list,set,delete,recover,backup,
+    /// restore,purge), on every vault or on @VAULT (repeatable).
+    #[arg(long = "access-policy", value_name = "PRINCIPAL=PERMS[@VAULT]")]
+    access_policies: Vec<emulator::access::Policy>,
+    /// Vault firewall: only clients from these addresses (CIDR) get through; others get the
+    /// ForbiddenByFirewall refusal (repeatable).
+    #[arg(long = "firewall-allow", value_name = "CIDR[@VAULT]")]
+    firewall_allow: Vec<emulator::access::Allow>,
+    /// `disabled`: every request gets the private-link (ForbiddenByConnection) refusal.
+    #[arg(long = "public-network-access", value_name = "disabled[@VAULT]", value_parser = parse_private)]
+    public_network_access: Vec<Option<String>>,
+    /// A user the login.localhost endpoint signs in with the password grant (repeatable); without a
+    /// password, any is accepted.
+    #[arg(long = "user", value_name = "UPN[=PASSWORD]", value_parser = parse_user)]
+    users: Vec<(String, Option<String>)>,
+}
+
+fn parse_private(s: &str) -> Result<Option<String>, String> {
+    let (what, vault) = match s.split_once('@') {
+        Some((w, v)) => (w, Some(v.to_ascii_lowercase())),
+        None => (s, None),
+    };
+    if what.eq_ignore_ascii_case("disabled") {
+        Ok(vault)
+    } else {
+        Err("expected disabled or disabled@VAULT".into())
+    }
+}
+
+fn parse_user(s: &str) -> Result<(String, Option<String>), String> {
+    let (upn, password) = match s.split_once('=') {
+        Some((u, p)) => (u, Some(p.to_string())),
+        None => (s, None),
+    };
+    if upn.contains('@') && !upn.starts_with('@') {
+        Ok((upn.to_string(), password))
+    } else {
+        Err(format!(
+            "'{upn}' is not a user principal name (name@domain)"
+        ))
+    }
 }
 
 fn parse_client(s: &str) -> Result<(String, String), String> {
@@ -236,6 +282,13 @@ async fn run_emulator(args: EmulatorArgs) -> Result<()> {
         seed: args.seed,
         tls_names: args.tls_names,
         require_issued_tokens: args.require_issued_tokens,
+        access: emulator::access::AccessConfig {
+            grants: args.grants,
+            policies: args.access_policies,
+            firewall: args.firewall_allow,
+            private: args.public_network_access,
+        },
+        users: emulator::identity::Users(args.users),
         ..emulator::Config::default()
     };
     if !args.listen.is_empty() {
@@ -428,6 +481,14 @@ async fn run_tui_inner(args: &TuiArgs, demo_dir: Option<&std::path::Path>) -> Re
     app.local_offset = local_offset;
     app.palette = kvtui::ui::theme::Palette::from_config(&user_config.theme);
     app.keymap = user_config.keymap.clone();
+    app.local_ca = match (&demo, &args.ca) {
+        (Some(_), _) => Some("the demo's own CA".into()),
+        (None, Some(p)) => Some(p.display().to_string()),
+        (None, None) => kvtui::paths::data_dir()
+            .map(|d| d.join("emulator/ca.pem"))
+            .filter(|p| p.exists())
+            .map(|p| p.display().to_string()),
+    };
     app.color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let open = demo.is_none().then(|| app.vaults.single_named()).flatten();
     let initial = app.start(demo.is_some() || !args.no_discovery, open);

@@ -209,8 +209,10 @@ fn disable_then_re_enable_a_version() {
     );
     // Its value can no longer be read.
     tui.send("\r");
-    tui.wait_for("403 Forbidden (SecretDisabled)");
-    esc(&mut tui, "403 Forbidden (SecretDisabled)");
+    // Explained where it happened: what it is and what to do.
+    let s = tui.wait_for("403 · SecretDisabled");
+    assert!(s.contains("A disabled secret cannot be read"), "{s}");
+    esc(&mut tui, "403 · SecretDisabled");
     tui.send("x");
     tui.wait_for("Enabled 'db-password version");
     tui.send("\r");

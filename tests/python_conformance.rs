@@ -139,3 +139,75 @@ fn unmodified_quickstart_script_runs_and_shows_the_deleted_but_recoverable_confl
         "{stderr}"
     );
 }
+
+/// Each refusal of the access model as the official Python client meets it (RBAC roles, access
+/// policies, firewall, private link, certificate-backed secrets), signed in with DefaultAzureCredential
+/// through the local managed-identity endpoint.
+#[test]
+fn official_python_client_meets_every_refusal() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let seed = data.path().join("seed.jsonl");
+    let line = |vault: &str, name: &str, kid: &str| {
+        format!(
+            r#"{{"vault":"{vault}","name":"{name}","live":{{"record":{{"name":"{name}","versions":[{{"version":"{v}","value":"canary-value-1234","enabled":true,"created":1700000000,"updated":1700000000{kid}}}]}}}}}}"#,
+            v = "d".repeat(32)
+        )
+    };
+    let kid = format!(
+        r#","kid":"https://certs.localhost/keys/tls-cert/{}""#,
+        "d".repeat(32)
+    );
+    std::fs::write(
+        &seed,
+        [
+            line("rbac", "db-password", ""),
+            line("users", "api-key", ""),
+            line("certs", "tls-cert", &kid),
+        ]
+        .join("\n")
+            + "\n",
+    )
+    .expect("seed");
+    let mi = "6b767475-6d69-4000-8000-000000000001";
+    let reader = format!("{mi}=Key Vault Reader@rbac");
+    let user = format!("{mi}=Key Vault Secrets User@users");
+    let policy = format!("{mi}=get,list@policy");
+    let mut args = vec!["--seed", seed.to_str().expect("utf-8")];
+    for v in ["rbac", "users", "policy", "fw", "private", "certs"] {
+        args.extend(["--vault", v]);
+    }
+    args.extend([
+        "--grant",
+        &reader,
+        "--grant",
+        &user,
+        "--access-policy",
+        &policy,
+        "--firewall-allow",
+        "10.0.0.0/8@fw",
+        "--public-network-access",
+        "disabled@private",
+    ]);
+    let emu = support::start_emulator(data.path(), &args);
+    let mut cmd = support::python_command("refusals.py");
+    cmd.env(
+        "IDENTITY_ENDPOINT",
+        emu.ready["identity_endpoint"].as_str().expect("endpoint"),
+    )
+    .env(
+        "IDENTITY_HEADER",
+        emu.ready["identity_header"].as_str().expect("header"),
+    )
+    .env(
+        "REQUESTS_CA_BUNDLE",
+        emu.ready["ca_file"].as_str().expect("ca"),
+    )
+    .arg(&emu.ready_file);
+    let (ok, stdout, stderr) = support::run_python(cmd, "");
+    println!("{stdout}");
+    assert!(ok, "python refusals failed:\n{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("python refusals: 6 passed, 0 failed"),
+        "{stdout}"
+    );
+}

@@ -51,6 +51,7 @@ fn base_app() -> App {
     vaults.add(URL, Source::Flag);
     let i = vaults.add("https://kv-prod.vault.azure.net", Source::Recent);
     vaults.add_discovered(&DiscoveredVault {
+        resource_id: None,
         name: "kv-prod".into(),
         url: "https://kv-prod.vault.azure.net/".into(),
         subscription_id: "s1".into(),
@@ -63,7 +64,10 @@ fn base_app() -> App {
     let mut app = App::new(vaults);
     app.now = now();
     app.color = true;
-    app.identity = Some("AzureCliCredential".into());
+    app.identity = Some(kvtui::vault::credential::Identity {
+        credential: "AzureCliCredential".into(),
+        ..Default::default()
+    });
     app
 }
 
@@ -504,8 +508,14 @@ fn forms_and_their_errors() {
             &[("team", "web")],
         );
         let mut f = Form::properties(&p, None, time::UtcOffset::UTC);
-        f.service_error =
-            Some("403 Forbidden (ForbiddenByRbac): caller lacks secrets/set on demo".into());
+        let message = "Caller is not authorized to perform action on resource.\nCaller: appid=app;oid=0f3c9a0d-5e6b-4c2a-8d7e-1f2a3b4c5d6e;iss=https://sts.windows.net/t/\nAction: 'Microsoft.KeyVault/vaults/secrets/update/action'\nVault: demo;location=local";
+        f.service_error = Some(kvtui::vault::VaultError {
+            kind: kvtui::vault::ErrorKind::Forbidden,
+            status: Some(403),
+            code: Some("ForbiddenByRbac".into()),
+            message: message.replace('\n', " "),
+            detail: message.into(),
+        });
         form_app(f)
     });
     snap("conflict_dialog", || {

@@ -52,11 +52,13 @@ pub enum Action {
     Confirm,
     Cancel,
     Complete,
+    /// The last error, explained.
+    LastError,
 }
 
 impl Action {
     /// Every action, in declaration order.
-    pub const ALL: [Action; 40] = [
+    pub const ALL: [Action; 41] = [
         Action::Up,
         Action::Down,
         Action::PageUp,
@@ -97,6 +99,7 @@ impl Action {
         Action::Confirm,
         Action::Cancel,
         Action::Complete,
+        Action::LastError,
     ];
 
     /// The config name (`"copy_id"`).
@@ -183,6 +186,7 @@ impl Action {
             Action::Confirm => "ok",
             Action::Cancel => "cancel",
             Action::Complete => "complete",
+            Action::LastError => "last error",
         }
     }
 }

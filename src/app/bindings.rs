@@ -35,6 +35,7 @@ pub(super) fn defaults(ctx: Context) -> Vec<(Action, &'static [&'static str], &'
             (Action::OpenUrl, &["o"], "open a vault by name or URL"),
             (Action::Filter, &["/"], "filter (fuzzy)"),
             (Action::Command, &[":"], "command line"),
+            (Action::LastError, &["!"], "the last error, explained"),
             (Action::Help, &["?"], "help"),
             (Action::Quit, &["q"], "quit"),
             (Action::Refresh, &["shift-r"], "discover vaults again"),
@@ -68,6 +69,7 @@ pub(super) fn defaults(ctx: Context) -> Vec<(Action, &'static [&'static str], &'
             (Action::Sort, &["s"], "sort: name, updated, expires"),
             (Action::Refresh, &["shift-r"], "list again"),
             (Action::Command, &[":"], "command line"),
+            (Action::LastError, &["!"], "the last error, explained"),
             (
                 Action::Back,
                 &["esc"],
@@ -85,6 +87,7 @@ pub(super) fn defaults(ctx: Context) -> Vec<(Action, &'static [&'static str], &'
             (Action::New, &["n"], "new secret"),
             (Action::Refresh, &["shift-r"], "list again"),
             (Action::Command, &[":"], "command line"),
+            (Action::LastError, &["!"], "the last error, explained"),
             (
                 Action::Back,
                 &["esc"],
@@ -101,6 +104,7 @@ pub(super) fn defaults(ctx: Context) -> Vec<(Action, &'static [&'static str], &'
             (Action::CopyId, &["y"], "copy the identifier (URL)"),
             (Action::CopyName, &["shift-y"], "copy the name"),
             (Action::Command, &[":"], "command line"),
+            (Action::LastError, &["!"], "the last error, explained"),
         ],
         Context::Versions => &[
             (Action::Open, &["enter"], "open this version's value"),
@@ -121,6 +125,7 @@ pub(super) fn defaults(ctx: Context) -> Vec<(Action, &'static [&'static str], &'
             ),
             (Action::Properties, &["e"], "properties of this version"),
             (Action::Command, &[":"], "command line"),
+            (Action::LastError, &["!"], "the last error, explained"),
         ],
         Context::Compare => &[
             (Action::Reveal, &["space"], "reveal / hide both"),
@@ -128,6 +133,7 @@ pub(super) fn defaults(ctx: Context) -> Vec<(Action, &'static [&'static str], &'
             (Action::Help, &["?"], "help"),
             (Action::Quit, &["q"], "quit"),
             (Action::Command, &[":"], "command line"),
+            (Action::LastError, &["!"], "the last error, explained"),
         ],
         Context::Form => &[
             (Action::Submit, &["ctrl-s"], "save"),
@@ -183,6 +189,23 @@ pub(super) fn defaults(ctx: Context) -> Vec<(Action, &'static [&'static str], &'
             (Action::Down, &["down", "j"], "scroll down"),
             (Action::Up, &["up", "k"], "scroll up"),
             (Action::Back, &["esc", "?", "q"], "close the help"),
+        ],
+        Context::ErrorPanel => &[
+            (Action::Copy, &["c"], "copy the suggested command"),
+            (Action::Back, &["esc", "q", "enter"], "close"),
+            (Action::Down, &["down", "j"], "scroll down"),
+            (Action::Up, &["up", "k"], "scroll up"),
+        ],
+        Context::Messages => &[
+            (Action::Open, &["enter"], "explain this error"),
+            (Action::Copy, &["c"], "copy this message"),
+            (Action::Back, &["esc", "q"], "close"),
+            (Action::Up, &["up", "k"], "previous message"),
+            (Action::Down, &["down", "j"], "next message"),
+            (Action::PageUp, &["pageup"], "a page up"),
+            (Action::PageDown, &["pagedown"], "a page down"),
+            (Action::Top, &["home", "g"], "first message"),
+            (Action::Bottom, &["end", "shift-g"], "last message"),
         ],
     };
     let extra: Defaults = match ctx {

@@ -5,7 +5,7 @@ use super::{App, Effect, Popup, Screen, Tab};
 use crate::vault::sources::Source;
 
 /// The `:` commands with what they do, for completion and for the dialog's reminder.
-pub const COMMANDS: [(&str, &str); 9] = [
+pub const COMMANDS: [(&str, &str); 10] = [
     ("vaults", "the vault picker"),
     ("secrets", "the secret list"),
     ("deleted", "the deleted secrets"),
@@ -14,6 +14,7 @@ pub const COMMANDS: [(&str, &str); 9] = [
     ("backup ", "back up the selected secret: FILE"),
     ("restore ", "restore a backup into this vault: FILE"),
     ("new", "a new secret"),
+    ("messages", "every error and notice of the session"),
     ("q", "quit"),
 ];
 
@@ -101,6 +102,10 @@ impl App {
         };
         match (cmd, arg) {
             ("q" | "quit", _) => self.quit(false),
+            ("messages", _) => {
+                self.show_messages();
+                Vec::new()
+            }
             ("q!", _) => self.quit(true),
             ("vaults", _) => self.back_to_vaults(),
             ("secrets" | "deleted", _) if in_vault => {

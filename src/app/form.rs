@@ -125,7 +125,7 @@ pub struct Form {
     pub focus: usize,
     pub show_value: bool,
     /// The service's answer to the last submission, kept with everything typed.
-    pub service_error: Option<String>,
+    pub service_error: Option<crate::vault::VaultError>,
 }
 
 impl std::fmt::Debug for Form {

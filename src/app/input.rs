@@ -28,6 +28,8 @@ impl App {
                 Popup::Conflict { .. } => Context::Conflict,
                 Popup::OpenVault { .. } | Popup::Backup { .. } => Context::Prompt,
                 Popup::Command { .. } => Context::Command,
+                Popup::Error { .. } => Context::ErrorPanel,
+                Popup::Messages { .. } => Context::Messages,
             };
         }
         if self.form.is_some() {

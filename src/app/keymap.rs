@@ -35,10 +35,15 @@ pub enum Context {
     /// The `/` filter while it is typed.
     Filter,
     Help,
+    /// An error explained (`!`).
+    #[serde(rename = "error")]
+    ErrorPanel,
+    /// The message log (`:messages`).
+    Messages,
 }
 
 impl Context {
-    pub const ALL: [Context; 14] = [
+    pub const ALL: [Context; 16] = [
         Context::Vaults,
         Context::Secrets,
         Context::Deleted,
@@ -53,6 +58,8 @@ impl Context {
         Context::Command,
         Context::Filter,
         Context::Help,
+        Context::ErrorPanel,
+        Context::Messages,
     ];
 
     pub fn name(self) -> String {
@@ -91,6 +98,8 @@ impl Context {
             Context::Command => "command line",
             Context::Filter => "filter",
             Context::Help => "help",
+            Context::ErrorPanel => "error panel",
+            Context::Messages => "message log",
         }
     }
 }

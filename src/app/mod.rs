@@ -6,11 +6,13 @@ pub mod action;
 mod bindings;
 pub mod command;
 pub mod dates;
+pub mod explain;
 pub mod filter;
 pub mod form;
 mod input;
 pub mod jobs;
 pub mod keymap;
+pub mod messages;
 mod popups;
 mod requests;
 mod responses;
@@ -65,12 +67,20 @@ pub struct App {
     pub local_offset: time::UtcOffset,
     pub palette: crate::ui::theme::Palette,
     pub keymap: Keymap,
-    pub identity: Option<String>,
+    /// Who the worker's last token says kvtui is signed in as.
+    pub identity: Option<crate::vault::credential::Identity>,
     pub read_only: bool,
     pub quit: bool,
     pub color: bool,
     /// Terminal size.
     pub size: (u16, u16),
+    /// Every error and notice of the session (`:messages`).
+    pub messages: Vec<messages::LogEntry>,
+    /// The last error, for `!`; `unseen_error` until the user has looked at it.
+    pub last_error: Option<crate::vault::VaultError>,
+    pub unseen_error: bool,
+    /// The CA file kvtui trusts for local vaults, for explaining certificate errors.
+    pub local_ca: Option<String>,
     /// Where the last frame put tabs and rows, for the mouse.
     pub hits: Hits,
     /// Wall clock for relative dates, and a monotonic one for spinners and elapsed times.
@@ -114,6 +124,10 @@ impl App {
             color: true,
             size: (100, 30),
             hits: Hits::default(),
+            messages: Vec::new(),
+            last_error: None,
+            unseen_error: false,
+            local_ca: None,
             now: OffsetDateTime::UNIX_EPOCH,
             instant: Instant::now(),
             tick: 0,
@@ -168,20 +182,6 @@ impl App {
 
     pub fn on_tick(&mut self) {
         self.tick = self.tick.wrapping_add(1);
-    }
-
-    fn error(&mut self, text: impl Into<String>) {
-        self.status = Some(StatusMessage {
-            text: text.into(),
-            error: true,
-        });
-    }
-
-    fn info(&mut self, text: impl Into<String>) {
-        self.status = Some(StatusMessage {
-            text: text.into(),
-            error: false,
-        });
     }
 
     /// The key the user has for an action here, for messages ("press R to retry").

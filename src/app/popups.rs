@@ -28,6 +28,15 @@ impl App {
                 self,
             ),
             (Popup::Help { .. }, Action::Back) => {}
+            (
+                Popup::Error {
+                    explanation,
+                    scroll,
+                },
+                a,
+            ) => return self.on_error_action(a, explanation, scroll),
+            (Popup::Messages { .. }, Action::Back) => {}
+            (Popup::Messages { cursor }, a) => return self.on_messages_action(a, cursor),
             (Popup::ConfirmQuit, Action::Confirm) => return self.quit(true),
             (Popup::ConfirmQuit, _) => {}
             (Popup::ConfirmDelete { name }, Action::Confirm) => {

@@ -122,6 +122,8 @@ impl App {
                 if let Some(v) = self.vault.as_mut() {
                     v.secrets.clear();
                     v.deleted.clear();
+                    v.list_error = None;
+                    v.deleted_error = None;
                 }
                 self.invalidate();
                 self.list()

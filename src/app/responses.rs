@@ -14,7 +14,7 @@ impl App {
     pub fn on_response(&mut self, env: Envelope) -> Vec<Effect> {
         let Envelope { id, response } = env;
         if let Response::Identity(who) = response {
-            self.identity = (!who.is_empty()).then_some(who);
+            self.identity = Some(who);
             return Vec::new();
         }
         // A job that is not in the table was cancelled or superseded: its answer is dropped.
@@ -33,7 +33,11 @@ impl App {
                             panel.props = Some(props);
                             panel.value = Some(value);
                         }
-                        Response::Failed(e) => panel.error = Some(e),
+                        Response::Failed(e) => {
+                            panel.error = Some(e.clone());
+                            let what = format!("reading '{}'", panel.name);
+                            self.record(&what, e);
+                        }
                         _ => {}
                     }
                 }
@@ -47,7 +51,7 @@ impl App {
                     sensitive: true,
                 }],
                 Response::Failed(e) => {
-                    self.error(format!("copy {label}: {}", e.summary()));
+                    self.fail(&format!("copy {label}"), e);
                     Vec::new()
                 }
                 _ => Vec::new(),
@@ -61,7 +65,7 @@ impl App {
                     },
                 }],
                 Response::Failed(e) => {
-                    self.error(format!("edit '{}': {}", base.name, e.summary()));
+                    self.fail(&format!("edit '{}'", base.name), e);
                     Vec::new()
                 }
                 _ => Vec::new(),
@@ -82,7 +86,7 @@ impl App {
                         }
                         self.upsert(p);
                     }
-                    Response::Failed(e) => self.error(format!("saving '{name}': {}", e.summary())),
+                    Response::Failed(e) => self.fail(&format!("saving '{name}'"), e),
                     _ => {}
                 }
                 Vec::new()
@@ -98,7 +102,7 @@ impl App {
                         self.upsert(p);
                         self.reveal_in_list(&name);
                     }
-                    Response::Failed(e) => self.error(format!("{path}: {}", e.summary())),
+                    Response::Failed(e) => self.fail(&path, e),
                     _ => {}
                 }
                 Vec::new()
@@ -113,7 +117,7 @@ impl App {
                             self.upsert(p);
                         }
                     }
-                    Response::Failed(e) => self.error(format!("'{label}': {}", e.summary())),
+                    Response::Failed(e) => self.fail(&format!("'{label}'"), e),
                     _ => {}
                 }
                 Vec::new()
@@ -134,7 +138,7 @@ impl App {
                 self.jobs.insert(id, Job::Discover);
             }
             Response::DiscoveryDone => {}
-            Response::Failed(e) => self.error(format!("discovery: {}", e.summary())),
+            Response::Failed(e) => self.fail("discovery", e),
             _ => self.jobs.insert(id, Job::Discover),
         }
         Vec::new()
@@ -160,16 +164,16 @@ impl App {
                 }
                 Tab::Deleted
             }
+            // A failed listing is never shown as an empty vault: the list body says so.
             Response::Failed(e) if matches!(job, Job::ListSecrets) => {
-                self.error(format!(
-                    "listing secrets: {} — press {retry} to retry",
-                    e.summary()
-                ));
+                vault.list_error = Some(e.clone());
+                self.fail(&format!("listing secrets ({retry} retries)"), e);
                 Tab::Secrets
             }
             Response::Failed(e) => {
                 // Vaults without soft delete, or without list permission on deleted secrets.
-                self.error(format!("listing deleted secrets: {}", e.summary()));
+                vault.deleted_error = Some(e.clone());
+                self.fail("listing deleted secrets", e);
                 Tab::Deleted
             }
             _ => return Vec::new(),
@@ -211,10 +215,14 @@ impl App {
             }
             Response::Failed(e) if e.kind == ErrorKind::DeletedButRecoverable => {
                 let name = f.secret_name();
-                f.service_error = Some(e.summary());
+                f.service_error = Some(e);
                 self.popup = Some(Popup::Conflict { name });
             }
-            Response::Failed(e) => f.service_error = Some(e.summary()),
+            Response::Failed(e) => {
+                let what = format!("saving '{}'", f.secret_name());
+                f.service_error = Some(e.clone());
+                self.record(&what, e);
+            }
             _ => {}
         }
         Vec::new()
@@ -298,7 +306,7 @@ impl App {
                 self.info(format!("Purged '{name}' for good"));
             }
             Response::Failed(e) => {
-                self.error(format!("{} '{name}': {}", op.kind.verb(), e.summary()));
+                self.fail(&format!("{} '{name}'", op.kind.verb()), e);
             }
             _ => {}
         }

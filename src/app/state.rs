@@ -80,6 +80,15 @@ pub enum Popup {
         input: LineField,
         error: Option<String>,
     },
+    /// An error explained: what happened, whole, and what to do (`!`).
+    Error {
+        explanation: Box<super::explain::Explanation>,
+        scroll: u16,
+    },
+    /// The message log (`:messages`), the cursor on one line.
+    Messages {
+        cursor: usize,
+    },
 }
 
 impl Popup {
@@ -205,6 +214,9 @@ pub struct OpenVault {
     pub secrets: Vec<SecretProps>,
     pub deleted: Vec<DeletedProps>,
     pub read_only: bool,
+    /// Why the last listing failed (the list body says so; R retries).
+    pub list_error: Option<VaultError>,
+    pub deleted_error: Option<VaultError>,
 }
 
 /// What the event loop must do after an update.

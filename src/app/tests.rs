@@ -287,6 +287,7 @@ fn a_failed_fetch_shows_the_error_in_the_panel() {
         status: Some(403),
         code: Some("SecretDisabled".into()),
         message: "Operation get is not allowed on a disabled secret.".into(),
+        detail: "Operation get is not allowed on a disabled secret.".into(),
     };
     app.on_response(Envelope {
         id,
@@ -414,6 +415,7 @@ fn errors_of_operations_land_in_the_status_bar_and_escape_dismisses() {
         status: Some(403),
         code: Some("ForbiddenByRbac".into()),
         message: "caller lacks secrets/delete on kv-prod".into(),
+        detail: "caller lacks secrets/delete on kv-prod".into(),
     };
     app.on_response(Envelope {
         id,
@@ -423,8 +425,26 @@ fn errors_of_operations_land_in_the_status_bar_and_escape_dismisses() {
     assert!(s.error);
     assert_eq!(
         s.text,
-        "delete 'x': 403 Forbidden (ForbiddenByRbac): caller lacks secrets/delete on kv-prod"
+        "delete 'x': 403 Forbidden (ForbiddenByRbac): caller lacks secrets/delete on kv-prod — ! explains"
     );
+    // `!` explains it whole, with the role that would allow it and the command.
+    press(&mut app, &[ch('!')]);
+    let Some(Popup::Error { explanation, .. }) = &app.popup else {
+        panic!("the error panel opens");
+    };
+    assert_eq!(explanation.title, "Refused by Azure RBAC");
+    assert!(explanation
+        .command
+        .as_deref()
+        .is_some_and(|c| c.starts_with("az role assignment create --role")));
+    let copied = press(&mut app, &[ch('c')]);
+    assert!(copied.iter().any(
+        |e| matches!(e, Effect::Copy { label, sensitive: false, .. } if label == "the suggested command")
+    ));
+    press(&mut app, &[key(KeyCode::Esc)]);
+    assert!(app.popup.is_none());
+    // The message log keeps it.
+    assert!(app.messages.iter().any(|m| m.error && m.cause.is_some()));
     press(&mut app, &[key(KeyCode::Esc)]);
     assert_eq!(app.status, None);
     assert_eq!(app.screen, Screen::Vault);
@@ -508,6 +528,7 @@ fn discovery_streams_into_the_vault_list() {
     app.on_response(Envelope {
         id,
         response: Response::VaultFound(crate::vault::discovery::DiscoveredVault {
+            resource_id: None,
             name: "kv-prod".into(),
             url: "https://kv-prod.vault.azure.net/".into(),
             subscription_id: "s".into(),
@@ -602,6 +623,7 @@ fn the_create_form_sends_nothing_until_valid_then_keeps_everything_on_refusal() 
         status: Some(403),
         code: Some("ForbiddenByRbac".into()),
         message: "no".into(),
+        detail: "no".into(),
     };
     app.on_response(Envelope {
         id,
@@ -616,7 +638,7 @@ fn the_create_form_sends_nothing_until_valid_then_keeps_everything_on_refusal() 
     assert!(f
         .service_error
         .as_ref()
-        .is_some_and(|e| e.contains("ForbiddenByRbac")));
+        .is_some_and(|e| e.summary().contains("ForbiddenByRbac")));
     let (id, _) = sent(&press(&mut app, &[ctrl_s])).remove(0);
     app.on_response(Envelope {
         id,
@@ -642,6 +664,7 @@ fn deleted_but_recoverable_offers_recover_purge_and_create_or_cancel() {
         status: Some(409),
         code: Some("ObjectIsDeletedButRecoverable".into()),
         message: "…".into(),
+        detail: "…".into(),
     };
     app.on_response(Envelope {
         id,
@@ -938,6 +961,18 @@ fn in_context(ctx: Context) -> App {
         }
         Context::Help => {
             press(&mut app, &[ch('?')]);
+        }
+        Context::ErrorPanel => {
+            app.last_error = Some(VaultError::new(crate::vault::ErrorKind::Network, "down"));
+            press(&mut app, &[ch('!')]);
+        }
+        Context::Messages => {
+            press(&mut app, &[ch('s')]);
+            press(&mut app, &[ch(':')]);
+            for c in "messages".chars() {
+                press(&mut app, &[ch(c)]);
+            }
+            press(&mut app, &[key(KeyCode::Enter)]);
         }
     }
     app.prepare();

@@ -21,6 +21,8 @@ impl App {
         }
         match ctx {
             Context::Help
+            | Context::ErrorPanel
+            | Context::Messages
             | Context::Confirm
             | Context::Purge
             | Context::Conflict
@@ -43,6 +45,10 @@ impl App {
             Action::Quit => Some(self.quit(false)),
             Action::Command => {
                 self.popup = Some(Popup::command());
+                Some(Vec::new())
+            }
+            Action::LastError => {
+                self.show_last_error();
                 Some(Vec::new())
             }
             _ => None,

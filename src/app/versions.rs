@@ -293,9 +293,7 @@ impl App {
                 view.items = items;
                 view.cursor = Cursor::default();
             }
-            (Job::Versions, Response::Failed(e)) => {
-                self.error(format!("versions: {}", e.summary()))
-            }
+            (Job::Versions, Response::Failed(e)) => self.fail("versions", e),
             (Job::CompareSide { left }, response) => {
                 if let Some(c) = view.compare.as_mut() {
                     let side = if left { &mut c.newer } else { &mut c.older };

@@ -41,6 +41,14 @@ pub fn subscription_id(i: usize) -> String {
     format!("6b767475-0000-4000-8000-{:012x}", i + 1)
 }
 
+/// A vault's resource id: the i-th vault lives in subscription `i % subscriptions`.
+pub fn vault_resource_id(index: usize, subscriptions: usize, name: &str) -> String {
+    format!(
+        "/subscriptions/{}/resourceGroups/{RESOURCE_GROUP}/providers/Microsoft.KeyVault/vaults/{name}",
+        subscription_id(index % subscriptions.max(1))
+    )
+}
+
 pub struct Arm<'a> {
     pub config: &'a ArmConfig,
     pub tenant: &'a str,

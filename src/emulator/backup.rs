@@ -82,6 +82,7 @@ mod tests {
                 exp: Some(2_000_000_000),
                 created: 1,
                 updated: 2,
+                kid: None,
             }],
         }
     }

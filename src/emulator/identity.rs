@@ -60,17 +60,37 @@ impl TokenIssuer {
         }
     }
 
-    /// A token for `subject` (a client or managed identity id) valid for `audience`.
+    /// A token for `subject` (a client or managed identity id) valid for `audience`: `appid`/`azp`
+    /// are the client id, `oid` the application's object id.
     pub fn issue(&self, subject: &str, audience: &str) -> (String, i64) {
+        let oid = object_id(subject);
+        self.sign(json!({
+            "aud": audience,
+            "sub": oid, "oid": oid, "appid": subject, "azp": subject, "idtyp": "app",
+        }))
+    }
+
+    /// A user's token (the password grant, as `az login` gets one): `upn`, `name` and the user's
+    /// object id; the client is the Azure CLI.
+    pub fn issue_user(&self, upn: &str, audience: &str) -> (String, i64) {
+        let oid = object_id(upn);
+        let name = upn.split('@').next().unwrap_or(upn);
+        self.sign(json!({
+            "aud": audience,
+            "sub": oid, "oid": oid, "upn": upn, "unique_name": upn, "name": name,
+            "appid": AZURE_CLI_APP_ID, "azp": AZURE_CLI_APP_ID, "idtyp": "user",
+        }))
+    }
+
+    fn sign(&self, mut claims: Value) -> (String, i64) {
         let now = now_secs();
         let exp = now + TOKEN_LIFETIME_SECS;
         let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","typ":"JWT","kid":"kvtui-local"}"#);
-        let claims = json!({
-            "aud": audience,
-            "iss": format!("https://login.localhost/{}/v2.0", self.tenant),
-            "iat": now, "nbf": now, "exp": exp,
-            "sub": subject, "oid": subject, "appid": subject, "tid": self.tenant,
-        });
+        claims["iss"] = json!(format!("https://login.localhost/{}/v2.0", self.tenant));
+        claims["tid"] = json!(self.tenant);
+        claims["iat"] = json!(now);
+        claims["nbf"] = json!(now);
+        claims["exp"] = json!(exp);
         let claims = URL_SAFE_NO_PAD.encode(claims.to_string());
         let signing_input = format!("{header}.{claims}");
         let sig = hmac::sign(&self.key, signing_input.as_bytes());
@@ -104,6 +124,51 @@ impl TokenIssuer {
             return Err("the token has expired");
         }
         Ok(claims)
+    }
+}
+
+/// The local managed identity's client id: fixed, so `--grant` can name it before the start.
+pub const MANAGED_IDENTITY_CLIENT_ID: &str = "6b767475-6d69-4000-8000-000000000001";
+
+/// The Azure CLI's public client id: the `appid` of a user's token from `az login`.
+pub const AZURE_CLI_APP_ID: &str = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
+
+/// A stable object id for a principal (the local directory has no other): a GUID from its name.
+pub fn object_id(principal: &str) -> String {
+    let d = ring::digest::digest(
+        &ring::digest::SHA256,
+        format!("kvtui-oid:{}", principal.to_ascii_lowercase()).as_bytes(),
+    );
+    let h: String = d.as_ref()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+/// Users the token endpoint signs in with the password grant (`--user UPN[=PASSWORD]`; no password:
+/// any is accepted).
+#[derive(Clone, Debug, Default)]
+pub struct Users(pub Vec<(String, Option<String>)>);
+
+impl Users {
+    fn check(&self, upn: &str, password: &str) -> Result<String, &'static str> {
+        let (known, expected) = self
+            .0
+            .iter()
+            .find(|(u, _)| u.eq_ignore_ascii_case(upn))
+            .ok_or("unknown user")?;
+        match expected {
+            Some(p) if p != password => Err("wrong password"),
+            _ => Ok(known.clone()),
+        }
     }
 }
 
@@ -142,6 +207,7 @@ fn entra_error(
 pub fn entra(
     issuer: &TokenIssuer,
     clients: &Clients,
+    users: &Users,
     req: &Request<Bytes>,
     authority: &str,
     rng: &SystemRandom,
@@ -158,7 +224,7 @@ pub fn entra(
                     "authorization_endpoint": format!("{base}/oauth2/v2.0/authorize"),
                     "issuer": format!("https://login.localhost/{}/v2.0", issuer.tenant),
                     "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt"],
-                    "grant_types_supported": ["client_credentials"],
+                    "grant_types_supported": ["client_credentials", "password"],
                     "tenant_region_scope": "local",
                 }),
             )
@@ -179,12 +245,13 @@ pub fn entra(
             match form.get("grant_type").map(String::as_str) {
                 None => return need("grant_type"),
                 Some("client_credentials") => {}
+                Some("password") => return password_grant(issuer, users, &form, rng),
                 Some(other) => {
                     return entra_error(
                         StatusCode::BAD_REQUEST,
                         "unsupported_grant_type",
                         70003,
-                        &format!("The app requested an unsupported grant type '{other}'; this local endpoint supports client_credentials."),
+                        &format!("The app requested an unsupported grant type '{other}'; this local endpoint supports client_credentials and password."),
                         rng,
                     )
                 }
@@ -228,26 +295,65 @@ pub fn entra(
                     }
                 }
             }
-            let audience = scope
-                .split(' ')
-                .next()
-                .unwrap_or_default()
-                .trim_end_matches("/.default")
-                .to_string();
-            let (token, _) = issuer.issue(client_id, &audience);
-            (
-                StatusCode::OK,
-                json!({
-                    "token_type": "Bearer",
-                    "expires_in": TOKEN_LIFETIME_SECS - 1,
-                    "ext_expires_in": TOKEN_LIFETIME_SECS - 1,
-                    "access_token": token,
-                }),
-            )
+            token_answer(issuer.issue(client_id, &audience(scope)).0)
         }
         _ => (
             StatusCode::NOT_FOUND,
             json!({"error": "not_found", "error_description": format!("This local Entra endpoint serves POST /{{tenant}}/oauth2/v2.0/token, not {} {path}.", req.method())}),
+        ),
+    }
+}
+
+/// The audience a `scope` asks for (`https://vault.azure.net/.default` → `https://vault.azure.net`).
+fn audience(scope: &str) -> String {
+    scope
+        .split(' ')
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches("/.default")
+        .to_string()
+}
+
+fn token_answer(token: String) -> (StatusCode, Value) {
+    (
+        StatusCode::OK,
+        json!({
+            "token_type": "Bearer",
+            "expires_in": TOKEN_LIFETIME_SECS - 1,
+            "ext_expires_in": TOKEN_LIFETIME_SECS - 1,
+            "access_token": token,
+        }),
+    )
+}
+
+/// A user signing in with a password (ROPC), for the users given with `--user`.
+fn password_grant(
+    issuer: &TokenIssuer,
+    users: &Users,
+    form: &HashMap<String, String>,
+    rng: &SystemRandom,
+) -> (StatusCode, Value) {
+    let (Some(upn), Some(scope)) = (
+        form.get("username").filter(|u| !u.is_empty()),
+        form.get("scope").filter(|s| !s.is_empty()),
+    ) else {
+        return entra_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            900144,
+            "The request body must contain the following parameters: 'username', 'password' and 'scope'.",
+            rng,
+        );
+    };
+    let password = form.get("password").map(String::as_str).unwrap_or_default();
+    match users.check(upn, password) {
+        Ok(upn) => token_answer(issuer.issue_user(&upn, &audience(scope)).0),
+        Err(_) => entra_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            50126,
+            "Error validating credentials due to invalid username or password.",
+            rng,
         ),
     }
 }
@@ -269,7 +375,7 @@ impl ManagedIdentity {
         Self {
             issuer,
             header_secret: URL_SAFE_NO_PAD.encode(b),
-            client_id: random_id(&rng),
+            client_id: MANAGED_IDENTITY_CLIENT_ID.to_string(),
         }
     }
 
@@ -337,7 +443,7 @@ pub async fn serve_managed_identity(
     mi: Arc<ManagedIdentity>,
     shutdown: watch::Receiver<bool>,
 ) {
-    super::server::accept_loop(listener, shutdown, move |stream| {
+    super::server::accept_loop(listener, shutdown, move |stream, _peer| {
         let mi = mi.clone();
         async move {
             let svc = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {

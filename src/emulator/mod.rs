@@ -2,6 +2,7 @@
 //! in-process for the demo and the tests), with the identity and discovery endpoints apps use around
 //! it. See README.md for how to point SDKs at it.
 
+pub mod access;
 pub mod api;
 pub mod arm;
 pub mod backup;
@@ -64,6 +65,10 @@ pub struct Config {
     pub tls_names: Vec<String>,
     /// Accept only tokens this instance issued. Always on when listening beyond loopback.
     pub require_issued_tokens: bool,
+    /// RBAC grants, access policies, the firewall and public network access.
+    pub access: access::AccessConfig,
+    /// Users the login.localhost endpoint signs in (password grant).
+    pub users: identity::Users,
 }
 
 impl Default for Config {
@@ -85,6 +90,8 @@ impl Default for Config {
             seed: None,
             tls_names: Vec::new(),
             require_issued_tokens: false,
+            access: access::AccessConfig::default(),
+            users: identity::Users::default(),
         }
     }
 }
@@ -105,6 +112,8 @@ pub struct IdentityEndpoint {
     pub port: u16,
     pub endpoint: String,
     pub header: String,
+    /// The identity's client id (what `--grant` names).
+    pub client_id: String,
 }
 
 /// A running local vault. Dropping it stops the server.
@@ -250,6 +259,12 @@ impl Emulator {
         options.clients = config.clients.clone();
         options.arm = config.arm.clone();
         options.faults = config.faults.clone();
+        config
+            .access
+            .validate(&vaults)
+            .map_err(|e| anyhow::anyhow!(e))?;
+        options.access = config.access.clone();
+        options.users = config.users.clone();
         let compacted = persist::compact(entries);
         if let Some(path) = &data {
             options.data = Some(DataFile::create_compacted(path, &compacted)?);
@@ -286,6 +301,7 @@ impl Emulator {
                     port,
                     endpoint: format!("http://127.0.0.1:{port}/msi/token"),
                     header: mi.header_secret.clone(),
+                    client_id: mi.client_id.clone(),
                 };
                 tasks.spawn(identity::serve_managed_identity(listener, mi, rx.clone()));
                 Some(info)

@@ -20,6 +20,7 @@ pub struct Ready {
     pub identity_port: Option<u16>,
     pub identity_endpoint: Option<String>,
     pub identity_header: Option<String>,
+    pub identity_client_id: Option<String>,
     pub data: Option<String>,
     /// Where it listens (the banner only).
     #[serde(skip)]
@@ -45,6 +46,7 @@ impl Ready {
             identity_port: emu.identity.as_ref().map(|i| i.port),
             identity_endpoint: emu.identity.as_ref().map(|i| i.endpoint.clone()),
             identity_header: emu.identity.as_ref().map(|i| i.header.clone()),
+            identity_client_id: emu.identity.as_ref().map(|i| i.client_id.clone()),
             data: emu.data.as_ref().map(|d| d.display().to_string()),
             addrs: emu.addrs.iter().map(|a| a.to_string()).collect(),
         }
@@ -81,6 +83,9 @@ impl Ready {
             out.push("Managed identity (App Service style):".into());
             out.push(format!("  export IDENTITY_ENDPOINT={endpoint}"));
             out.push(format!("  export IDENTITY_HEADER={header}"));
+            if let Some(id) = &self.identity_client_id {
+                out.push(format!("  its client id (for --grant): {id}"));
+            }
         }
         if let Some(data) = &self.data {
             out.push(format!("Data: {data}"));

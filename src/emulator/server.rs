@@ -18,7 +18,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
-use super::api::Service;
+use super::api::{PeerAddr, Service};
 use super::faults::Fault;
 
 type Body = BoxBody<Bytes, std::io::Error>;
@@ -46,6 +46,7 @@ pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
 async fn answer(
     service: Arc<Service>,
+    peer: SocketAddr,
     req: hyper::Request<Incoming>,
 ) -> Result<hyper::Response<Body>, std::convert::Infallible> {
     let (parts, body) = req.into_parts();
@@ -64,7 +65,9 @@ async fn answer(
             return Ok(r);
         }
     };
-    let req = http::Request::from_parts(parts, bytes);
+    let mut req = http::Request::from_parts(parts, bytes);
+    // The firewall judges the client's address.
+    req.extensions_mut().insert(PeerAddr(peer));
     let (latency, fault) = service.fault_for(&req);
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -86,7 +89,7 @@ pub async fn accept_loop<F, Fut>(
     mut shutdown: watch::Receiver<bool>,
     handle: F,
 ) where
-    F: Fn(tokio::net::TcpStream) -> Fut,
+    F: Fn(tokio::net::TcpStream, SocketAddr) -> Fut,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
     let mut connections = JoinSet::new();
@@ -96,7 +99,7 @@ pub async fn accept_loop<F, Fut>(
             a = listener.accept() => a,
             Some(_) = connections.join_next(), if !connections.is_empty() => continue,
         };
-        let (stream, _peer): (_, SocketAddr) = match accepted {
+        let (stream, peer): (_, SocketAddr) = match accepted {
             Ok(x) => x,
             Err(_) => {
                 // Out of file descriptors or a reset before accept: back off briefly.
@@ -106,7 +109,7 @@ pub async fn accept_loop<F, Fut>(
         };
         // Without TCP_NODELAY small responses wait for delayed ACKs (~40 ms per page).
         let _ = stream.set_nodelay(true);
-        connections.spawn(handle(stream));
+        connections.spawn(handle(stream, peer));
     }
     connections.shutdown().await;
 }
@@ -118,7 +121,7 @@ pub async fn serve(
     service: Arc<Service>,
     shutdown: watch::Receiver<bool>,
 ) {
-    accept_loop(listener, shutdown, move |stream| {
+    accept_loop(listener, shutdown, move |stream, peer| {
         let acceptor = acceptor.clone();
         let service = service.clone();
         async move {
@@ -128,7 +131,7 @@ pub async fn serve(
                 Ok(Ok(tls)) => tls,
                 _ => return,
             };
-            let svc = service_fn(move |req| answer(service.clone(), req));
+            let svc = service_fn(move |req| answer(service.clone(), peer, req));
             let _ = auto::Builder::new(TokioExecutor::new())
                 .serve_connection(TokioIo::new(tls), svc)
                 .await;

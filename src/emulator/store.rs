@@ -75,6 +75,10 @@ pub struct SecretVersion {
     pub exp: Option<i64>,
     pub created: i64,
     pub updated: i64,
+    /// The key of the certificate a certificate-backed (managed) secret belongs to: such a secret
+    /// cannot be set, updated or deleted through the secrets API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kid: Option<String>,
 }
 
 impl fmt::Debug for SecretVersion {
@@ -175,6 +179,8 @@ pub enum StoreError {
     /// The name is in use; carries `name/version` of the backed-up latest version.
     RestoreConflict(String),
     MalformedBackup,
+    /// A certificate-backed secret: the operation (`set`, `update`, `delete`) is the certificate's.
+    Managed(&'static str),
 }
 
 /// Where a page of a listing starts: after this sort key.
@@ -291,7 +297,9 @@ impl Vault {
             exp: new.attributes.exp,
             created: now_s,
             updated: now_s,
+            kid: None,
         };
+        self.refuse_managed(name, "set")?;
         let live = self.live.entry(key(name)).or_insert_with(|| Live {
             record: SecretRecord {
                 name: name.to_string(),
@@ -305,6 +313,19 @@ impl Vault {
             Some(v) => Ok((record.name.as_str(), v)),
             None => Err(StoreError::NotFound(name.to_string())),
         }
+    }
+
+    /// Refuses an operation on a certificate-backed secret, as the service does.
+    fn refuse_managed(&self, name: &str, op: &'static str) -> Result<(), StoreError> {
+        let managed = self
+            .live
+            .get(&key(name))
+            .and_then(|l| l.record.latest())
+            .is_some_and(|v| v.kid.is_some());
+        if managed {
+            return Err(StoreError::Managed(op));
+        }
+        Ok(())
     }
 
     fn find_version<'r>(
@@ -347,6 +368,9 @@ impl Vault {
         patch: PropertiesUpdate,
         now: Millis,
     ) -> Result<(&str, &SecretVersion), StoreError> {
+        if self.live_visible(name, now).is_some() {
+            self.refuse_managed(name, "update")?;
+        }
         let record = self
             .live_visible_mut(name, now)
             .ok_or_else(|| not_found(name, version))?;
@@ -393,6 +417,7 @@ impl Vault {
         if self.live_visible(name, now).is_none() {
             return Err(not_found(name, None));
         }
+        self.refuse_managed(name, "delete")?;
         let Some(live) = self.live.remove(&key(name)) else {
             return Err(not_found(name, None));
         };

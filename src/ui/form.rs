@@ -112,10 +112,25 @@ pub fn draw(frame: &mut Frame, app: &App, f: &Form, t: &Theme, area: Rect) {
     }
     lines.push(Line::raw(""));
     if let Some(e) = &f.service_error {
+        // Refused, or never reached: the user's next step differs.
+        let what = match e.kind {
+            crate::vault::ErrorKind::Network | crate::vault::ErrorKind::Tls => {
+                "Could not reach the vault"
+            }
+            crate::vault::ErrorKind::Unauthorized => "Not signed in",
+            _ => "The vault refused it",
+        };
         lines.push(Line::from(Span::styled(
-            format!(" The vault refused it: {e}"),
+            format!(" {what}: {}", e.summary()),
             t.error(),
         )));
+        let x = app.explain(e);
+        if let Some(a) = x.advice.first() {
+            lines.push(Line::from(Span::styled(format!(" {a}"), t.muted())));
+        }
+        if let Some(c) = &x.command {
+            lines.push(Line::from(Span::styled(format!(" {c}"), t.key())));
+        }
     }
     if app.submitting() {
         lines.push(Line::from(Span::styled(" saving…", t.muted())));

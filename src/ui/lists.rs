@@ -176,9 +176,26 @@ pub fn expiry_cell(exp: Option<time::OffsetDateTime>, app: &App, t: &Theme) -> (
 }
 
 /// What an empty list says: loading, empty, or nothing matching the filter.
-fn when_empty(loading: bool, none: bool, empty: &'static str, what: &str) -> String {
+fn when_empty(
+    app: &App,
+    loading: bool,
+    failed: Option<&crate::vault::VaultError>,
+    none: bool,
+    empty: &'static str,
+    what: &str,
+) -> String {
     if loading {
         "loading…".into()
+    } else if let Some(e) = failed {
+        // Never "no secrets" when the listing failed.
+        let ctx = app.context();
+        let key = |a| app.keymap.key_for(ctx, a).unwrap_or_default();
+        format!(
+            "could not list: {} — {} retries, {} explains",
+            e.summary(),
+            key(crate::app::Action::Refresh),
+            key(crate::app::Action::LastError)
+        )
     } else if none {
         empty.into()
     } else {
@@ -198,7 +215,9 @@ pub fn secrets(frame: &mut Frame, app: &App, t: &Theme, area: Rect) -> Option<(R
     let vault = app.vault.as_ref()?;
     if app.rows.is_empty() {
         let text = when_empty(
+            app,
             app.running(|j| matches!(j, Job::ListSecrets)),
+            vault.list_error.as_ref(),
             vault.secrets.is_empty(),
             "no secrets in this vault",
             "secret",
@@ -267,7 +286,9 @@ pub fn deleted(frame: &mut Frame, app: &App, t: &Theme, area: Rect) -> Option<(R
     let vault = app.vault.as_ref()?;
     if app.rows.is_empty() {
         let text = when_empty(
+            app,
             app.running(|j| matches!(j, Job::ListDeleted)),
+            vault.deleted_error.as_ref(),
             vault.deleted.is_empty(),
             "no deleted secrets: nothing to recover or purge",
             "deleted secret",

@@ -75,7 +75,20 @@ fn draw_title(frame: &mut Frame, app: &App, t: &Theme, area: Rect) {
         _ => spans.push(Span::styled(" vaults", t.title())),
     }
     if let Some(id) = &app.identity {
-        spans.push(Span::styled(format!("  as {id}"), t.muted()));
+        let short =
+            |s: &Option<String>| s.as_deref().map(|v| v.chars().take(8).collect::<String>());
+        let mut text = format!("  as {}", id.who());
+        if id.upn.is_some() || id.appid.is_some() {
+            text.push_str(&format!(" ({}", id.credential));
+            if let Some(oid) = short(&id.oid) {
+                text.push_str(&format!(", oid {oid}…"));
+            }
+            if let Some(tid) = short(&id.tid) {
+                text.push_str(&format!(", tenant {tid}…"));
+            }
+            text.push(')');
+        }
+        spans.push(Span::styled(text, t.muted()));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
@@ -214,6 +227,14 @@ fn draw_status(frame: &mut Frame, app: &App, t: &Theme, area: Rect) {
             s.text.clone(),
             if s.error { t.error() } else { t.ok() },
         ));
+        // A later notice never hides an error nobody has looked at.
+        if !s.error && app.unseen_error {
+            let key = app
+                .keymap
+                .key_for(app.context(), crate::app::Action::LastError)
+                .unwrap_or_else(|| ":messages".into());
+            spans.push(Span::styled(format!("  │ {key} last error"), t.error()));
+        }
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

@@ -8,6 +8,7 @@ use ratatui::Frame;
 
 use super::theme::Theme;
 use super::{centered, entries, field_spans};
+use crate::app::explain::Explanation;
 use crate::app::keymap::Context;
 use crate::app::text::EDIT_KEYS;
 use crate::app::{App, Popup};
@@ -46,8 +47,78 @@ fn help_lines(app: &App, ctx: Context, t: &Theme) -> Vec<Line<'static>> {
     lines
 }
 
+/// An error explained: status, the service's message whole, what to do, the command.
+pub(super) fn error_lines(app: &App, x: &Explanation, t: &Theme) -> Vec<Line<'static>> {
+    // What to do first; the service's words, whole, after.
+    let mut l = vec![Line::from(Span::styled(
+        format!(" {}", x.status),
+        t.danger(),
+    ))];
+    for a in &x.advice {
+        l.push(Line::from(format!(" • {a}")));
+    }
+    if let Some(c) = &x.command {
+        l.push(Line::raw(""));
+        l.push(Line::from(Span::styled(format!(" {c}"), t.key())));
+        let key = app
+            .keymap
+            .key_for(Context::ErrorPanel, crate::app::Action::Copy)
+            .unwrap_or_else(|| "c".into());
+        l.push(Line::from(Span::styled(
+            format!(" ({key} in the error panel copies it)"),
+            t.muted(),
+        )));
+    }
+    l.push(Line::raw(""));
+    l.push(Line::from(Span::styled(" What the vault said", t.header())));
+    for m in x.message.lines() {
+        l.push(Line::from(format!(" {m}")));
+    }
+    l
+}
+
+/// The message log: time, mark, text; the selected line reversed.
+fn message_lines(app: &App, cursor: usize, t: &Theme) -> Vec<Line<'static>> {
+    if app.messages.is_empty() {
+        return vec![Line::from(Span::styled(" nothing yet", t.muted()))];
+    }
+    app.messages
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let at = m.at.to_offset(app.local_offset);
+            let time = format!(" {:02}:{:02}:{:02} ", at.hour(), at.minute(), at.second());
+            let (mark, style) = if m.error {
+                ("✗ ", t.error())
+            } else {
+                ("· ", t.muted())
+            };
+            let base = if i == cursor {
+                t.selected()
+            } else {
+                ratatui::style::Style::default()
+            };
+            Line::from(vec![
+                Span::styled(time, t.muted().patch(base)),
+                Span::styled(mark, style.patch(base)),
+                Span::styled(m.text.clone(), base),
+            ])
+        })
+        .collect()
+}
+
 pub fn draw(frame: &mut Frame, app: &App, popup: &Popup, t: &Theme, area: Rect) {
     let (title, lines, danger): (String, Vec<Line>, bool) = match popup {
+        Popup::Error { explanation, .. } => (
+            explanation.title.clone(),
+            error_lines(app, explanation, t),
+            true,
+        ),
+        Popup::Messages { cursor } => (
+            format!("messages ({})", app.messages.len()),
+            message_lines(app, *cursor, t),
+            false,
+        ),
         Popup::Help { context, .. } => (
             format!("help — {}", context.title()),
             help_lines(app, *context, t),
@@ -208,15 +279,32 @@ pub fn draw(frame: &mut Frame, app: &App, popup: &Popup, t: &Theme, area: Rect) 
             ("open vault".into(), l, false)
         }
     };
-    let width = (area.width.saturating_sub(4)).clamp(20, 76).min(area.width);
+    let widest = match popup {
+        Popup::Error { .. } | Popup::Messages { .. } => 110,
+        _ => 76,
+    };
+    let width = (area.width.saturating_sub(4))
+        .clamp(20, widest)
+        .min(area.width);
     let scroll = match popup {
-        Popup::Help { scroll, .. } => *scroll,
+        Popup::Help { scroll, .. } | Popup::Error { scroll, .. } => *scroll,
+        // Keep the selected message in view.
+        Popup::Messages { cursor } => {
+            (*cursor as u16).saturating_sub(area.height.saturating_sub(6))
+        }
         _ => 0,
     };
     // Grow to fit the wrapped text (the borders take two rows and two columns).
     let text = Paragraph::new(lines).wrap(Wrap { trim: false });
     let wrapped = text.line_count(width.saturating_sub(2)) as u16;
-    let height = (wrapped + 2).min(area.height);
+    // The long ones leave the status line in view (a copy from the error panel is confirmed there).
+    let room = match popup {
+        Popup::Error { .. } | Popup::Messages { .. } | Popup::Help { .. } if area.height > 12 => {
+            area.height - 3
+        }
+        _ => area.height,
+    };
+    let height = (wrapped + 2).min(room);
     let scroll = scroll.min(wrapped.saturating_sub(height.saturating_sub(2)));
     let rect = centered(area, width, height);
     let style = if danger { t.danger() } else { t.title() };
@@ -230,6 +318,9 @@ pub fn draw(frame: &mut Frame, app: &App, popup: &Popup, t: &Theme, area: Rect) 
             " ↑↓ scroll · any other key closes this help ",
             t.muted(),
         ));
+    }
+    if let Popup::Error { .. } | Popup::Messages { .. } = popup {
+        block = block.title_bottom(Span::styled(" ↑↓ scroll · Esc closes ", t.muted()));
     }
     frame.render_widget(Clear, rect);
     frame.render_widget(text.block(block).scroll((scroll, 0)), rect);

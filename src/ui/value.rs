@@ -44,7 +44,13 @@ pub fn draw(frame: &mut Frame, app: &App, panel: &ValuePanel, t: &Theme, area: R
         .title(Span::styled(format!(" {} ", panel.name), t.title()))
         .title_bottom(Span::styled(format!(" {state} "), t.muted()));
     let body: Vec<Line> = match (&panel.value, &panel.error) {
-        (_, Some(e)) => vec![Line::from(Span::styled(e.summary(), t.error()))],
+        // The error whole, with what to do, where it happened.
+        (_, Some(e)) => {
+            let x = app.explain(e);
+            let mut l = vec![Line::from(Span::styled(format!(" {}", x.title), t.error()))];
+            l.extend(super::popup::error_lines(app, &x, t));
+            l
+        }
         (None, None) => vec![Line::from(Span::styled("fetching…", t.muted()))],
         (Some(_), None) if !panel.revealed => vec![Line::from(Span::styled(MASK, t.muted()))],
         (Some(v), None) if v.is_empty() => {

@@ -220,6 +220,60 @@ pub struct ChainCredential {
     config: AuthConfig,
     /// The credential that last worked (reused until it fails).
     current: Mutex<Option<(AuthMode, Arc<dyn TokenCredential>)>>,
+    /// Who its last token says the caller is.
+    who: Mutex<Option<Identity>>,
+}
+
+/// Who kvtui is signed in as, from the last token's claims (read, not verified: the vault verifies).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Identity {
+    /// The credential that produced the token.
+    pub credential: String,
+    pub upn: Option<String>,
+    pub appid: Option<String>,
+    pub oid: Option<String>,
+    pub tid: Option<String>,
+}
+
+impl Identity {
+    /// Reads an access token's claims; a token that is not a JWT says only which credential.
+    pub fn from_token(credential: &str, token: &str) -> Identity {
+        use base64::Engine as _;
+        let claims: serde_json::Value = token
+            .split('.')
+            .nth(1)
+            .and_then(|p| {
+                base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(p.trim_end_matches('='))
+                    .ok()
+            })
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or(serde_json::Value::Null);
+        let s = |k: &str| claims[k].as_str().map(str::to_string);
+        Identity {
+            credential: credential.to_string(),
+            upn: s("upn")
+                .or_else(|| s("preferred_username"))
+                .or_else(|| s("unique_name")),
+            appid: s("appid").or_else(|| s("azp")),
+            oid: s("oid"),
+            tid: s("tid"),
+        }
+    }
+
+    /// Who, for the header: the user, else the application.
+    pub fn who(&self) -> String {
+        match (&self.upn, &self.appid) {
+            (Some(u), _) => u.clone(),
+            (None, Some(a)) => format!("app {a}"),
+            (None, None) => self.credential.clone(),
+        }
+    }
+
+    /// The id an assignment or access policy names: the object id (it works for guests too).
+    pub fn assignee(&self) -> Option<&str> {
+        self.oid.as_deref().or(self.upn.as_deref())
+    }
 }
 
 impl std::fmt::Debug for ChainCredential {
@@ -235,6 +289,7 @@ impl ChainCredential {
         Arc::new(Self {
             config,
             current: Mutex::new(None),
+            who: Mutex::new(None),
         })
     }
 
@@ -245,6 +300,16 @@ impl ChainCredential {
             .unwrap_or_else(|p| p.into_inner())
             .as_ref()
             .map(|(m, _)| credential_name(*m))
+    }
+
+    /// Who the last token says the caller is.
+    pub fn who(&self) -> Option<Identity> {
+        self.who.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn saw(&self, mode: AuthMode, token: &AccessToken) {
+        let id = Identity::from_token(credential_name(mode), token.token.secret());
+        *self.who.lock().unwrap_or_else(|p| p.into_inner()) = Some(id);
     }
 }
 
@@ -260,8 +325,9 @@ impl TokenCredential for ChainCredential {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
-        if let Some((_, cred)) = cached {
+        if let Some((mode, cred)) = cached {
             if let Ok(t) = cred.get_token(scopes, options.clone()).await {
+                self.saw(mode, &t);
                 return Ok(t);
             }
         }
@@ -273,6 +339,7 @@ impl TokenCredential for ChainCredential {
                     Ok(token) => {
                         *self.current.lock().unwrap_or_else(|p| p.into_inner()) =
                             Some((mode, cred));
+                        self.saw(mode, &token);
                         return Ok(token);
                     }
                     Err(err) => failures.push(format!(

@@ -29,6 +29,9 @@ pub struct DiscoveredVault {
     pub subscription_name: Option<String>,
     pub location: Option<String>,
     pub tenant: Option<String>,
+    /// `/subscriptions/…/resourceGroups/…/providers/Microsoft.KeyVault/vaults/NAME`: the scope a
+    /// role assignment names.
+    pub resource_id: Option<String>,
 }
 
 const SUBSCRIPTIONS_API: &str = "2022-12-01";
@@ -125,6 +128,7 @@ pub async fn discover(
                         continue;
                     };
                     emit(Response::VaultFound(DiscoveredVault {
+                        resource_id: v["id"].as_str().map(str::to_string),
                         name: name.to_string(),
                         url: uri.trim_end_matches('/').to_string(),
                         subscription_id: id.to_string(),

@@ -22,8 +22,10 @@ pub enum ErrorKind {
     Unauthorized,
     /// AKV10032: the token's tenant is not the vault's.
     WrongTenant,
-    /// Could not reach the vault: DNS, connection, TLS.
+    /// Could not reach the vault: DNS, connection.
     Network,
+    /// The vault's certificate is not trusted (unknown issuer, wrong name, expired): not transient.
+    Tls,
     /// A poller gave up waiting.
     Timeout,
     Other,
@@ -36,17 +38,22 @@ pub struct VaultError {
     pub status: Option<u16>,
     /// The most specific code: the inner error code when there is one, else the outer.
     pub code: Option<String>,
-    /// The service's message, or the underlying cause.
+    /// The service's message, or the underlying cause, on one line.
     pub message: String,
+    /// The same, whole, with the service's line breaks (a 403 names caller, action and vault on
+    /// lines of their own).
+    pub detail: String,
 }
 
 impl VaultError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        let message = message.into();
         Self {
             kind,
             status: None,
             code: None,
-            message: message.into(),
+            detail: message.clone(),
+            message,
         }
     }
 
@@ -92,10 +99,14 @@ impl VaultError {
                     status: Some(status),
                     code: inner.or(outer),
                     message: one_line(&message),
+                    detail: message.replace("\r\n", "\n").trim_end().to_string(),
                 }
             }
             SdkKind::Credential => Self::new(ErrorKind::Unauthorized, cause_chain(e)),
             SdkKind::Io => Self::new(ErrorKind::Network, cause_chain(e)),
+            _ if super::transport::certificate_problem(e).is_some() => {
+                Self::new(ErrorKind::Tls, cause_chain(e))
+            }
             _ => {
                 let chain = cause_chain(e);
                 let lower = chain.to_ascii_lowercase();

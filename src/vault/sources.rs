@@ -36,6 +36,8 @@ pub struct VaultEntry {
     pub location: Option<String>,
     pub tenant: Option<String>,
     pub read_only: bool,
+    /// The vault's resource id, from discovery.
+    pub resource_id: Option<String>,
 }
 
 /// A vault URL from a bare name (`kv-prod` → `https://kv-prod.vault.azure.net`) or a URL.
@@ -122,6 +124,7 @@ impl VaultList {
             .clone()
             .or_else(|| Some(d.subscription_id.clone()));
         e.location = d.location.clone();
+        e.resource_id = d.resource_id.clone().or(e.resource_id.take());
         if e.tenant.is_none() {
             e.tenant = d.tenant.clone();
         }
@@ -256,6 +259,7 @@ mod tests {
         l.add("https://A.vault.azure.net/", Source::Recent);
         l.add("https://b.vault.azure.net", Source::Config);
         l.add_discovered(&DiscoveredVault {
+            resource_id: None,
             name: "a".into(),
             url: "https://a.vault.azure.net/".into(),
             subscription_id: "s".into(),

@@ -79,6 +79,12 @@ pub(super) fn store_error(e: StoreError, ctx: &Ctx<'_>) -> ApiError {
             format!("There was a conflict restoring the secret '{}/secrets/{id}'. This can happen if either: a second secret with the same name was created after the first secret was deleted; thus trying to restore a secret whose name is already in use. To fix this, rename the second secret to something else so that the restore works. The second probable cause of this exception is when multiple operations are performed in parallel against the secret. To avoid this error, perform operations against a secret in a sequential manner.", ctx.base()),
         ),
         StoreError::MalformedBackup => malformed_backup(),
+        StoreError::Managed(op) => ApiError::new(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            format!("Operation \"{op}\" is not allowed as this object's lifetime is managed by Key Vault"),
+        )
+        .inner("SecretManagedByKeyVault"),
     }
 }
 

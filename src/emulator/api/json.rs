@@ -40,9 +40,15 @@ pub(super) fn secret_json(
         format!("{}/secrets/{name}", ctx.base())
     };
     m.insert("id".into(), json!(id));
+    if v.kid.is_some() {
+        m.insert("managed".into(), json!(true));
+    }
     m.insert("attributes".into(), attributes_json(v, policy));
     if let Some(tags) = &v.tags {
         m.insert("tags".into(), json!(tags));
+    }
+    if let Some(kid) = &v.kid {
+        m.insert("kid".into(), json!(kid));
     }
     m
 }

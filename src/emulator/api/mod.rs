@@ -17,11 +17,13 @@ use ring::rand::{SecureRandom, SystemRandom};
 use serde_json::{json, Map, Value};
 use zeroize::Zeroizing;
 
+use super::access::AccessConfig;
 use super::arm::{Arm, ArmConfig};
 use super::backup::BackupKey;
 use super::faults::{Fault, FaultConfig, Faults};
-use super::identity::{self, Clients, TokenIssuer};
+use super::identity::{self, Clients, TokenIssuer, Users};
 use super::persist::{DataFile, Entry};
+mod access;
 mod auth;
 mod errors;
 mod json;
@@ -65,6 +67,10 @@ pub struct ServiceOptions {
     pub arm: ArmConfig,
     pub data: Option<DataFile>,
     pub faults: FaultConfig,
+    /// RBAC grants, access policies, firewall and public network access per vault.
+    pub access: AccessConfig,
+    /// Users the token endpoint signs in (`--user UPN[=PASSWORD]`).
+    pub users: Users,
 }
 
 impl ServiceOptions {
@@ -76,9 +82,15 @@ impl ServiceOptions {
             arm: ArmConfig::default(),
             data: None,
             faults: FaultConfig::default(),
+            access: AccessConfig::default(),
+            users: Users::default(),
         }
     }
 }
+
+/// The client's address, put on each request by the server (the firewall judges it).
+#[derive(Clone, Copy, Debug)]
+pub struct PeerAddr(pub std::net::SocketAddr);
 
 /// All vaults of one emulator instance and what they share.
 pub struct Service {
@@ -98,6 +110,8 @@ pub struct Service {
     faults: Option<Faults>,
     /// The HTTPS port (vault URIs in discovery answers).
     port: AtomicU16,
+    access: AccessConfig,
+    users: Users,
 }
 
 type ApiResult = Result<(StatusCode, Option<Value>), ApiError>;
@@ -159,6 +173,8 @@ impl Service {
             data: options.data,
             faults,
             port: AtomicU16::new(0),
+            access: options.access,
+            users: options.users,
         }
     }
 
@@ -261,8 +277,14 @@ impl Service {
         let host = parsed.host().trim_start_matches('[').trim_end_matches(']');
         let port = parsed.port_u16();
         if host == LOGIN_HOST {
-            let (status, body) =
-                identity::entra(&self.issuer, &self.clients, req, &authority, &self.rng);
+            let (status, body) = identity::entra(
+                &self.issuer,
+                &self.clients,
+                &self.users,
+                req,
+                &authority,
+                &self.rng,
+            );
             return (status, Some(body), Vec::new());
         }
         if host == MANAGEMENT_HOST {
@@ -304,6 +326,11 @@ impl Service {
                 "The specified version ({api_version}) is not recognized. Consider using the latest supported version (2025-07-01)."
             ));
             return (e.status, Some(e.body()), Vec::new());
+        }
+        // The firewall, private link and the vault's permission model, in the order the service
+        // applies them.
+        if let Some(refusal) = self.authorize(req, vault_label, &params) {
+            return refusal;
         }
         let ctx = Ctx {
             authority: &authority,

@@ -174,9 +174,8 @@ pub enum Response {
     VaultFound(DiscoveredVault),
     DiscoveryWarning(String),
     DiscoveryDone,
-    /// The credential that produced the last token changed (sent under id 0, before the response that
-    /// used it).
-    Identity(String),
+    /// Who kvtui is signed in as changed (sent under id 0, before the response that used the token).
+    Identity(crate::vault::credential::Identity),
     Failed(VaultError),
 }
 
@@ -311,7 +310,7 @@ async fn run(
 ) {
     let (inner_tx, mut inner_rx) = mpsc::unbounded_channel::<(RequestId, Response)>();
     let mut active: HashMap<RequestId, Active> = HashMap::new();
-    let mut identity: Option<&'static str> = None;
+    let mut identity: Option<crate::vault::credential::Identity> = None;
     loop {
         tokio::select! {
             cmd = rx.recv() => {
@@ -350,12 +349,14 @@ async fn run(
                 if response.is_final() {
                     active.remove(&id);
                 }
-                let who = clients.chain.identity();
-                if who != identity {
-                    identity = who;
-                    let response = Response::Identity(who.unwrap_or_default().to_string());
-                    if out.send(Envelope { id: UNSOLICITED, response }).is_err() {
-                        break;
+                let who = clients.chain.who();
+                if who.is_some() && who != identity {
+                    identity = who.clone();
+                    if let Some(who) = who {
+                        let response = Response::Identity(who);
+                        if out.send(Envelope { id: UNSOLICITED, response }).is_err() {
+                            break;
+                        }
                     }
                 }
                 if out.send(Envelope { id, response }).is_err() {
