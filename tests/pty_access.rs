@@ -186,3 +186,40 @@ fn a_wrong_ca_is_a_certificate_problem_at_once() {
         "{panel}"
     );
 }
+
+#[test]
+fn no_credential_at_all_is_a_sign_in_page_and_r_retries() {
+    let s = setup(&[]);
+    let url = s.emu.ready["vaults"]["rbac"]
+        .as_str()
+        .expect("vault")
+        .to_string();
+    let empty = tempfile::tempdir().expect("empty PATH");
+    let path = empty.path().display().to_string();
+    let mut tui = Tui::start_with(
+        &[
+            "--vault",
+            &url,
+            "--ca",
+            &s.ca,
+            "--no-discovery",
+            "--auth",
+            "cli",
+        ],
+        s.home.path(),
+        &[("PATH", Some(&path)), ("AZURE_CLIENT_ID", None)],
+    );
+    let page = tui.wait_for("Not signed in");
+    for part in [
+        "Each was tried in turn",
+        "AzureCliCredential",
+        "az login",
+        "to try again",
+    ] {
+        assert!(page.contains(part), "{part:?} in:\n{page}");
+    }
+    assert!(!page.contains("no secrets in this vault"), "{page}");
+    // R tries again (still nobody signed in: the page stays).
+    tui.send("R");
+    tui.wait_for("Not signed in");
+}

@@ -137,7 +137,16 @@ impl App {
                 self.error(w);
                 self.jobs.insert(id, Job::Discover);
             }
-            Response::DiscoveryDone => {}
+            Response::DiscoveryDone => {
+                // Signed in after all: the sign-in page has done its job.
+                if self
+                    .last_error
+                    .as_ref()
+                    .is_some_and(|e| e.kind == crate::vault::ErrorKind::Unauthorized)
+                {
+                    self.last_error = None;
+                }
+            }
             Response::Failed(e) => self.fail("discovery", e),
             _ => self.jobs.insert(id, Job::Discover),
         }

@@ -90,7 +90,55 @@ fn row_style(t: &Theme, selected: bool) -> Style {
     }
 }
 
+/// The prefix of the credential chain's error when nothing could sign in.
+const NO_CREDENTIAL: &str = "no credential could get a token —";
+
+/// The sign-in page: shown in place of an empty list when no credential could get a token — each
+/// credential tried, why it failed and how to fix it, and R to retry after signing in elsewhere.
+fn sign_in(frame: &mut Frame, app: &App, t: &Theme, area: Rect) -> bool {
+    let Some(e) = app.last_error.as_ref().filter(|e| {
+        e.kind == crate::vault::ErrorKind::Unauthorized && e.detail.contains(NO_CREDENTIAL)
+    }) else {
+        return false;
+    };
+    let tried = e.detail.split(NO_CREDENTIAL).nth(1).unwrap_or_default();
+    let mut lines = vec![
+        Line::from(Span::styled(" Not signed in", t.danger())),
+        Line::from(Span::styled(
+            " No credential could get a token. Each was tried in turn:",
+            t.muted(),
+        )),
+        Line::raw(""),
+    ];
+    for c in tried.lines().filter(|c| !c.trim().is_empty()) {
+        lines.push(Line::from(vec![
+            Span::styled("  ✗ ", t.error()),
+            Span::raw(c.trim().to_string()),
+        ]));
+    }
+    let key = app
+        .keymap
+        .key_for(app.context(), crate::app::Action::Refresh)
+        .unwrap_or_default();
+    lines.push(Line::raw(""));
+    lines.push(Line::from(vec![
+        Span::raw(" Sign in — e.g. "),
+        Span::styled("az login", t.key()),
+        Span::raw(" in another pane, or set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET — then press "),
+        Span::styled(key, t.key()),
+        Span::raw(" to try again."),
+    ]));
+    frame.render_widget(
+        Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false }),
+        area,
+    );
+    true
+}
+
 pub fn vaults(frame: &mut Frame, app: &App, t: &Theme, area: Rect) -> Option<(Rect, usize)> {
+    if app.rows.is_empty() && !app.discovering() && sign_in(frame, app, t, area) {
+        return None;
+    }
     if app.rows.is_empty() {
         let text = if app.vaults.entries.is_empty() {
             if app.discovering() {
@@ -213,6 +261,13 @@ fn tags_text(p: &SecretProps) -> String {
 
 pub fn secrets(frame: &mut Frame, app: &App, t: &Theme, area: Rect) -> Option<(Rect, usize)> {
     let vault = app.vault.as_ref()?;
+    let signed_out = vault
+        .list_error
+        .as_ref()
+        .is_some_and(|e| e.kind == crate::vault::ErrorKind::Unauthorized);
+    if app.rows.is_empty() && signed_out && sign_in(frame, app, t, area) {
+        return None;
+    }
     if app.rows.is_empty() {
         let text = when_empty(
             app,

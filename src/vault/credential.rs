@@ -343,9 +343,13 @@ impl TokenCredential for ChainCredential {
                         return Ok(token);
                     }
                     Err(err) => failures.push(format!(
-                        "{} failed ({}; to fix: {})",
+                        "{} failed: {} — to fix: {}",
                         credential_name(mode),
-                        cause_chain(&err),
+                        // One line each: the sign-in page lists one credential a line.
+                        cause_chain(&err)
+                            .split_whitespace()
+                            .collect::<Vec<_>>()
+                            .join(" "),
                         fix_for(mode)
                     )),
                 },
@@ -354,7 +358,8 @@ impl TokenCredential for ChainCredential {
         *self.current.lock().unwrap_or_else(|p| p.into_inner()) = None;
         Err(Error::with_message(
             ErrorKind::Credential,
-            format!("no credential could get a token — {}", failures.join("; ")),
+            // One credential a line: the sign-in page lists them.
+            format!("no credential could get a token —\n{}", failures.join("\n")),
         ))
     }
 }

@@ -47,13 +47,13 @@ pub struct VaultError {
 
 impl VaultError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        let message = message.into();
+        let detail: String = message.into();
         Self {
             kind,
             status: None,
             code: None,
-            detail: message.clone(),
-            message,
+            message: one_line(&detail),
+            detail,
         }
     }
 
@@ -181,13 +181,30 @@ fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// The error and its causes, outermost first, de-duplicated, on one line. The SDK hides the real
-/// cause (a challenge mismatch, a TLS failure) behind "non-transport error".
+/// What the SDK's retry policy adds to every error it passes on: true, and no help to a user.
+const SDK_NOISE: [&str; 2] = [
+    "non-transport error occurred which will not be retried",
+    "retry policy expired and the request will no longer be retried",
+];
+
+/// The error and its causes, outermost first, de-duplicated, on one line (a cause with line breaks
+/// keeps them). The SDK hides the real cause (a challenge mismatch, a TLS failure) behind
+/// "non-transport error".
 pub fn cause_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = cur {
-        let text = one_line(&err.to_string());
+        let raw = err.to_string();
+        let keep_lines = raw.contains('\n');
+        let text = if keep_lines {
+            raw.trim().to_string()
+        } else {
+            one_line(&raw)
+        };
+        if SDK_NOISE.contains(&text.as_str()) {
+            cur = err.source();
+            continue;
+        }
         if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
             parts.push(text);
         }
