@@ -108,20 +108,27 @@ fn line_at(text: &str, offset: usize) -> usize {
 }
 
 /// Reads `[keys]` with the line of every binding (`toml::Spanned`), checking key and action names.
-fn bindings(text: &str, file: &Path) -> Result<Vec<Binding>, ConfigError> {
+fn bindings(text: &str, file: &Path) -> (Vec<Binding>, Vec<ConfigError>) {
+    let mut errors = Vec::new();
+    let found = bindings_or_first(text, file, &mut errors);
+    (found, errors)
+}
+
+fn bindings_or_first(text: &str, file: &Path, errors: &mut Vec<ConfigError>) -> Vec<Binding> {
     let err = |offset: usize, message: String| ConfigError {
         file: file.to_path_buf(),
         line: Some(line_at(text, offset)),
         message,
     };
     let Ok(doc) = DeTable::parse(text) else {
-        return Ok(Vec::new());
+        return Vec::new();
     };
     let Some(keys) = doc.get_ref().get("keys") else {
-        return Ok(Vec::new());
+        return Vec::new();
     };
     let DeValue::Table(keys) = keys.get_ref() else {
-        return Err(err(keys.span().start, "[keys] must be a table".into()));
+        errors.push(err(keys.span().start, "[keys] must be a table".into()));
+        return Vec::new();
     };
     let mut out = Vec::new();
     let mut entry = |context: Option<Context>,
@@ -162,7 +169,7 @@ fn bindings(text: &str, file: &Path) -> Result<Vec<Binding>, ConfigError> {
             DeValue::Table(section) => {
                 let Some(ctx) = Context::from_name(key.get_ref()) else {
                     let names: Vec<String> = Context::ALL.iter().map(|c| c.name()).collect();
-                    return Err(err(
+                    errors.push(err(
                         key.span().start,
                         format!(
                             "[keys.{}] is not a view; expected one of: {}",
@@ -170,27 +177,35 @@ fn bindings(text: &str, file: &Path) -> Result<Vec<Binding>, ConfigError> {
                             names.join(", ")
                         ),
                     ));
+                    continue;
                 };
                 for (k, v) in section {
-                    entry(Some(ctx), k, v)?;
+                    if let Err(e) = entry(Some(ctx), k, v) {
+                        errors.push(e);
+                    }
                 }
             }
-            _ => entry(None, key, value)?,
+            _ => {
+                if let Err(e) = entry(None, key, value) {
+                    errors.push(e);
+                }
+            }
         }
     }
-    Ok(out)
+    out
 }
 
 /// Checks what TOML cannot: theme names and colours.
-fn check(cfg: &Config, text: &str, file: &Path) -> Result<(), ConfigError> {
+fn check(cfg: &Config, text: &str, file: &Path) -> Vec<ConfigError> {
     let err = |needle: &str, message: String| ConfigError {
         file: file.to_path_buf(),
         line: line_of(text, needle),
         message,
     };
+    let mut errors = Vec::new();
     if let Some(n) = &cfg.theme.name {
         if !["dark", "light"].contains(&n.as_str()) {
-            return Err(err(
+            errors.push(err(
                 n,
                 format!("theme '{n}' does not exist: expected dark or light"),
             ));
@@ -210,7 +225,7 @@ fn check(cfg: &Config, text: &str, file: &Path) -> Result<(), ConfigError> {
     .flatten()
     {
         if crate::ui::theme::parse_color(c).is_none() {
-            return Err(err(
+            errors.push(err(
                 c,
                 format!(
                     "'{c}' is not a colour: use a name (cyan, darkgray, lightblue…) or #rrggbb"
@@ -218,7 +233,7 @@ fn check(cfg: &Config, text: &str, file: &Path) -> Result<(), ConfigError> {
             ));
         }
     }
-    Ok(())
+    errors
 }
 
 /// A config file that could not be used.
@@ -242,11 +257,14 @@ pub fn default_path() -> Option<PathBuf> {
     crate::paths::config_dir().map(|d| d.join("config.toml"))
 }
 
-/// Reads the config; a missing file is the default config.
-pub fn load(path: &Path) -> Result<Config, ConfigError> {
+/// Reads a config file: the config and every mistake (a file TOML cannot read is one mistake and
+/// no config). A missing file is the default config.
+fn read(path: &Path) -> Result<(Config, Vec<ConfigError>), ConfigError> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok((Config::default(), Vec::new()))
+        }
         Err(e) => {
             return Err(ConfigError {
                 file: path.to_path_buf(),
@@ -262,8 +280,10 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
             .map(|s| text[..s.start.min(text.len())].lines().count().max(1)),
         message: e.message().to_string(),
     })?;
-    check(&cfg, &text, path)?;
-    cfg.bindings = bindings(&text, path)?;
+    let mut errors = check(&cfg, &text, path);
+    let (found, wrong) = bindings(&text, path);
+    errors.extend(wrong);
+    cfg.bindings = found;
     let at = |line: usize, message: String| ConfigError {
         file: path.to_path_buf(),
         line: Some(line),
@@ -271,9 +291,97 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
     };
     match cfg.keymap.bind(&cfg.bindings) {
         Ok(shadows) => cfg.warnings = shadows.into_iter().map(|s| at(s.line, s.message)).collect(),
-        Err(e) => return Err(at(e.line, e.message)),
+        Err(e) => errors.push(at(e.line, e.message)),
     }
-    Ok(cfg)
+    Ok((cfg, errors))
+}
+
+/// Reads the config; a missing file is the default config; the first mistake refuses the file.
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let (cfg, errors) = read(path)?;
+    match errors.into_iter().next() {
+        Some(e) => Err(e),
+        None => Ok(cfg),
+    }
+}
+
+/// Every mistake of a config file, with its line (`kvtui config check`): the ones that refuse the
+/// file, then the warnings (a binding that shadows another).
+pub fn check_file(path: &Path) -> Vec<ConfigError> {
+    match read(path) {
+        Err(e) => vec![e],
+        Ok((cfg, mut errors)) => {
+            errors.extend(cfg.warnings);
+            errors
+        }
+    }
+}
+
+/// A commented default config: every section, every view's actions with their default keys.
+pub fn default_file() -> String {
+    let km = Keymap::default();
+    let mut out = String::from(
+        "# kvtui configuration (kvtui config check validates it).\n\n\
+         # Vaults to list: names (kv-prod → https://kv-prod.vault.azure.net), URLs, or tables.\n\
+         # vaults = [\n\
+         #   \"kv-dev\",\n\
+         #   { url = \"https://kv-prod.vault.azure.net\", tenant = \"00000000-0000-0000-0000-000000000000\", read_only = true },\n\
+         # ]\n\n\
+         [clipboard]\n\
+         # mode = \"auto\"      # auto | system | osc52 | off\n\
+         # clear_after = 30    # seconds; 0 never clears\n\n\
+         [theme]\n\
+         # name = \"dark\"      # dark | light\n\
+         # Colour overrides: names (cyan, darkgray, lightblue…) or #rrggbb.\n\
+         # accent = \"cyan\"\n\
+         # selected_bg = \"#005f87\"\n\
+         # selected_fg = \"white\"\n\
+         # muted = \"darkgray\"\n\
+         # error = \"red\"\n\
+         # warn = \"yellow\"\n\
+         # ok = \"green\"\n\n\
+         # Key bindings: KEY = \"action\" in [keys] applies in every view that has the action;\n\
+         # [keys.VIEW] in one view. A binding replaces the action's default key there (a second\n\
+         # binding adds one). Keys: d, G (= shift-g), ctrl-d, alt-x, f2, enter, esc, tab, space, up, pageup…\n\
+         [keys]\n\
+         # \"ctrl-d\" = \"delete\"\n",
+    );
+    for ctx in Context::ALL {
+        out.push_str(&format!("\n[keys.{}]   # {}\n", ctx.name(), ctx.title()));
+        for e in km.entries(ctx) {
+            let keys: Vec<String> = e
+                .keys
+                .iter()
+                .map(|k| crate::app::keymap::spec(*k))
+                .collect();
+            let also = match keys.get(1..) {
+                Some(more) if !more.is_empty() => format!(" (also {})", more.join(", ")),
+                _ => String::new(),
+            };
+            out.push_str(&format!(
+                "# {:<16} = {:<18} # {}{also}\n",
+                format!("\"{}\"", keys.first().cloned().unwrap_or_default()),
+                format!("\"{}\"", e.action.name()),
+                e.what
+            ));
+        }
+    }
+    out
+}
+
+/// Writes the commented default config (`kvtui config init`), never over an existing file.
+pub fn init(path: &Path) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    if path.exists() {
+        anyhow::bail!(
+            "{} exists already: kvtui config check validates it (nothing was written)",
+            path.display()
+        );
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    std::fs::write(path, default_file()).with_context(|| format!("writing {}", path.display()))
 }
 
 #[cfg(test)]

@@ -1,249 +1,57 @@
 //! kvtui command line: start-up only.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+mod cli;
+
 use std::net::IpAddr;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use clap::{Args, Parser, Subcommand};
+use clap::Parser;
+use cli::*;
 use kvtui::app::App;
 use kvtui::emulator::{self, Emulator, KeyStore, VaultPolicy};
-use kvtui::vault::credential::{AuthConfig, AuthMode, Cloud};
+use kvtui::vault::credential::{AuthConfig, Cloud};
 use kvtui::vault::discovery::DiscoveryConfig;
 use kvtui::vault::sources::{self, VaultList};
 use kvtui::vault::{PollConfig, Worker, WorkerConfig};
 use tracing_subscriber::filter::LevelFilter;
 
-#[derive(Parser)]
-#[command(
-    name = "kvtui",
-    version,
-    about = "A terminal UI for Azure Key Vault secrets",
-    args_conflicts_with_subcommands = true
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Option<Command>,
-    #[command(flatten)]
-    tui: TuiArgs,
-}
-
-#[derive(Clone, Copy, Debug, clap::ValueEnum)]
-enum LogLevel {
-    Off,
-    Error,
-    Warn,
-    Info,
-    Debug,
-    Trace,
-}
-
-impl From<LogLevel> for LevelFilter {
-    fn from(l: LogLevel) -> Self {
-        match l {
-            LogLevel::Off => LevelFilter::OFF,
-            LogLevel::Error => LevelFilter::ERROR,
-            LogLevel::Warn => LevelFilter::WARN,
-            LogLevel::Info => LevelFilter::INFO,
-            LogLevel::Debug => LevelFilter::DEBUG,
-            LogLevel::Trace => LevelFilter::TRACE,
+/// `kvtui config …`.
+fn run_config(action: ConfigAction) -> Result<()> {
+    let default = kvtui::config::default_path()
+        .context("cannot find a config directory: set HOME or XDG_CONFIG_HOME")?;
+    match action {
+        ConfigAction::Path => {
+            println!("{}", default.display());
+            Ok(())
         }
-    }
-}
-
-#[derive(Args)]
-struct TuiArgs {
-    /// Try kvtui on built-in demo vaults (a local vault inside the process; nothing is written).
-    #[arg(long)]
-    demo: bool,
-    /// A vault to list (repeatable): a name (kv-prod) or a URL (https://kv-prod.vault.azure.net).
-    #[arg(long = "vault", value_name = "NAME|URL")]
-    vaults: Vec<String>,
-    /// The credential to use; auto tries the environment, workload and managed identity, then the
-    /// Azure CLI and the Azure Developer CLI.
-    #[arg(long, value_enum, default_value_t = AuthMode::Auto)]
-    auth: AuthMode,
-    /// The Entra tenant to authenticate in.
-    #[arg(long)]
-    tenant: Option<String>,
-    /// The cloud: vault suffix, Entra authority and Resource Manager endpoint.
-    #[arg(long, value_enum, default_value_t = Cloud::Public)]
-    cloud: Cloud,
-    /// Do not look for vaults through Resource Manager.
-    #[arg(long)]
-    no_discovery: bool,
-    /// How much to write to $XDG_STATE_HOME/kvtui/kvtui.log.
-    #[arg(long, value_enum, default_value_t = LogLevel::Warn)]
-    log_level: LogLevel,
-    /// Refuse every change (create, update, delete, recover, purge).
-    #[arg(long)]
-    read_only: bool,
-    /// The local vault's CA certificate, trusted for *.localhost vaults (default: the one
-    /// `kvtui emulator` keeps in the data directory).
-    #[arg(long, value_name = "FILE")]
-    ca: Option<PathBuf>,
-    /// The configuration file (default: $XDG_CONFIG_HOME/kvtui/config.toml).
-    #[arg(long, value_name = "FILE")]
-    config: Option<PathBuf>,
-    /// Where copies go: the system clipboard, the terminal's (OSC 52: over SSH, in tmux), or off.
-    #[arg(long, value_enum)]
-    clipboard: Option<kvtui::clipboard::Mode>,
-    /// Clear copied values after this many seconds (0: never).
-    #[arg(long, value_name = "SECS")]
-    clipboard_clear_after: Option<u64>,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Run the local Key Vault-compatible HTTPS server (secrets API).
-    Emulator(Box<EmulatorArgs>),
-    /// (internal) Keeps serving a copied value after kvtui quits and clears it at the deadline; the
-    /// value arrives on stdin.
-    #[command(hide = true)]
-    ClipboardKeeper {
-        #[arg(long)]
-        deadline_ms: u128,
-        #[arg(long)]
-        osc52_tty: Option<PathBuf>,
-    },
-}
-
-#[derive(Args)]
-struct EmulatorArgs {
-    /// TCP port; 0 picks a free one.
-    #[arg(long, default_value_t = 8443)]
-    port: u16,
-    /// A vault to serve as https://NAME.localhost:PORT (repeatable).
-    #[arg(long = "vault", value_name = "NAME", default_values_t = vec!["demo".to_string()])]
-    vaults: Vec<String>,
-    /// Also write the CA certificate (PEM) to this file.
-    #[arg(long, value_name = "FILE")]
-    ca_out: Option<PathBuf>,
-    /// Once listening, write {"port","ca_file","vaults":{name:url}} to this file (atomically).
-    #[arg(long, value_name = "FILE")]
-    ready_file: Option<PathBuf>,
-    /// After a delete, how long the deleted secret stays invisible and its name busy (409).
-    #[arg(long, default_value_t = 0, value_name = "MS")]
-    delete_delay_ms: u64,
-    /// After a recover, how long the secret stays unreadable (404).
-    #[arg(long, default_value_t = 0, value_name = "MS")]
-    recover_delay_ms: u64,
-    /// Soft-delete retention in days (7 to 90); 0 turns soft delete off.
-    #[arg(long, default_value_t = 90, value_name = "DAYS")]
-    recoverable_days: u32,
-    /// Refuse purges (403), as a vault with purge protection does.
-    #[arg(long)]
-    purge_protection: bool,
-    /// Address to listen on (repeatable); default 127.0.0.1 and ::1. Beyond loopback, only tokens
-    /// this instance issued are accepted.
-    #[arg(long, value_name = "ADDR")]
-    listen: Vec<IpAddr>,
-    /// Port of the managed-identity endpoint (plain HTTP on 127.0.0.1); 0 picks a free one.
-    #[arg(long, default_value_t = 0, value_name = "N")]
-    identity_port: u16,
-    /// A service principal the login.localhost token endpoint accepts (repeatable); without any,
-    /// every client id and secret is accepted.
-    #[arg(long = "client", value_name = "ID:SECRET", value_parser = parse_client)]
-    clients: Vec<(String, String)>,
-    /// How many subscriptions the vaults are spread over (Resource Manager discovery).
-    #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
-    subscriptions: u16,
-    /// Make the N-th subscription's listings answer 403 (to test partial discovery).
-    #[arg(long, value_name = "N")]
-    forbidden_subscription: Option<usize>,
-    /// Keep state in this file (created 0600); every acknowledged write survives a crash.
-    #[arg(long, value_name = "FILE")]
-    data: Option<PathBuf>,
-    /// Initial state (same format as --data), used when there is no data yet.
-    #[arg(long, value_name = "FILE")]
-    seed: Option<PathBuf>,
-    /// Add this latency to every vault request.
-    #[arg(long, default_value_t = 0, value_name = "MS")]
-    latency_ms: u64,
-    /// Answer this fraction (0–1) of vault requests with 503 and Retry-After.
-    #[arg(long, default_value_t = 0.0, value_name = "P", value_parser = parse_rate)]
-    fail_rate: f64,
-    /// Answer 429 Throttled (with Retry-After) past N requests per vault per window.
-    #[arg(long, value_name = "N")]
-    throttle: Option<u32>,
-    /// The throttling window (the service's is 10 s).
-    #[arg(long, default_value_t = 10_000, value_name = "MS")]
-    throttle_window_ms: u64,
-    /// Cut this fraction (0–1) of connections halfway through the response.
-    #[arg(long, default_value_t = 0.0, value_name = "P", value_parser = parse_rate)]
-    drop_rate: f64,
-    /// Seed for the fault generator (the same seed gives the same faults).
-    #[arg(long, value_name = "N")]
-    fault_seed: Option<u64>,
-    /// Accept only tokens this instance issued (always so beyond loopback).
-    #[arg(long)]
-    require_issued_tokens: bool,
-    /// Another name for the certificate (repeatable), e.g. '*.vault.azure.net' to stand in for it.
-    #[arg(long = "tls-name", value_name = "NAME")]
-    tls_names: Vec<String>,
-    /// Azure RBAC: give PRINCIPAL (a client id, the managed identity's client id, a --user UPN, or *)
-    /// a built-in role ("Key Vault Reader", "Key Vault Secrets User", "Key Vault Secrets Officer",
-    /// "Key Vault Administrator"), on every vault or on @VAULT (repeatable).
-    #[arg(long = "grant", value_name = "PRINCIPAL=ROLE[@VAULT]")]
-    grants: Vec<emulator::access::Grant>,
-    /// The access-policy model: PRINCIPAL's secret permissions (get,list,set,delete,recover,backup,
-    /// restore,purge), on every vault or on @VAULT (repeatable).
-    #[arg(long = "access-policy", value_name = "PRINCIPAL=PERMS[@VAULT]")]
-    access_policies: Vec<emulator::access::Policy>,
-    /// Vault firewall: only clients from these addresses (CIDR) get through; others get the
-    /// ForbiddenByFirewall refusal (repeatable).
-    #[arg(long = "firewall-allow", value_name = "CIDR[@VAULT]")]
-    firewall_allow: Vec<emulator::access::Allow>,
-    /// `disabled`: every request gets the private-link (ForbiddenByConnection) refusal.
-    #[arg(long = "public-network-access", value_name = "disabled[@VAULT]", value_parser = parse_private)]
-    public_network_access: Vec<Option<String>>,
-    /// A user the login.localhost endpoint signs in with the password grant (repeatable); without a
-    /// password, any is accepted.
-    #[arg(long = "user", value_name = "UPN[=PASSWORD]", value_parser = parse_user)]
-    users: Vec<(String, Option<String>)>,
-}
-
-fn parse_private(s: &str) -> Result<Option<String>, String> {
-    let (what, vault) = match s.split_once('@') {
-        Some((w, v)) => (w, Some(v.to_ascii_lowercase())),
-        None => (s, None),
-    };
-    if what.eq_ignore_ascii_case("disabled") {
-        Ok(vault)
-    } else {
-        Err("expected disabled or disabled@VAULT".into())
-    }
-}
-
-fn parse_user(s: &str) -> Result<(String, Option<String>), String> {
-    let (upn, password) = match s.split_once('=') {
-        Some((u, p)) => (u, Some(p.to_string())),
-        None => (s, None),
-    };
-    if upn.contains('@') && !upn.starts_with('@') {
-        Ok((upn.to_string(), password))
-    } else {
-        Err(format!(
-            "'{upn}' is not a user principal name (name@domain)"
-        ))
-    }
-}
-
-fn parse_client(s: &str) -> Result<(String, String), String> {
-    match s.split_once(':') {
-        Some((id, secret)) if !id.is_empty() && !secret.is_empty() => {
-            Ok((id.to_string(), secret.to_string()))
+        ConfigAction::Init { file } => {
+            let path = file.unwrap_or(default);
+            kvtui::config::init(&path)?;
+            println!("wrote {}", path.display());
+            Ok(())
         }
-        _ => Err("expected CLIENT_ID:SECRET".into()),
-    }
-}
-
-fn parse_rate(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
-        _ => Err(format!("'{s}' is not a fraction from 0 to 1")),
+        ConfigAction::Check { file } => {
+            let path = file.unwrap_or(default);
+            if !path.exists() {
+                anyhow::bail!(
+                    "{}: no such file (kvtui config init writes one)",
+                    path.display()
+                );
+            }
+            let mistakes = kvtui::config::check_file(&path);
+            for m in &mistakes {
+                println!("{m}");
+            }
+            if mistakes.is_empty() {
+                println!("{}: ok", path.display());
+                Ok(())
+            } else {
+                anyhow::bail!("{} mistake(s) in {}", mistakes.len(), path.display())
+            }
+        }
     }
 }
 
@@ -345,6 +153,13 @@ async fn run_tui(args: TuiArgs) -> Result<()> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         anyhow::bail!(
             "kvtui needs an interactive terminal (run `kvtui emulator` for the local vault alone)"
+        );
+    }
+    if std::env::var("TERM").is_ok_and(|t| t == "dumb") {
+        anyhow::bail!(
+            "kvtui needs a terminal that can move the cursor, and TERM=dumb says this one cannot \
+             (an editor's shell buffer?). Run it in a terminal emulator, or set TERM=xterm-256color \
+             if yours is one"
         );
     }
     kvtui::vault::transport::ensure_crypto_provider();
@@ -540,6 +355,23 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Some(Command::Emulator(args)) => run_emulator(*args).await,
+            Some(Command::Completions { shell }) => {
+                use clap::CommandFactory;
+                clap_complete::generate(
+                    shell,
+                    &mut Cli::command(),
+                    "kvtui",
+                    &mut std::io::stdout(),
+                );
+                Ok(())
+            }
+            Some(Command::Man) => {
+                use clap::CommandFactory;
+                clap_mangen::Man::new(Cli::command())
+                    .render(&mut std::io::stdout())
+                    .context("writing the manual page")
+            }
+            Some(Command::Config { action }) => run_config(action),
             Some(Command::ClipboardKeeper {
                 deadline_ms,
                 osc52_tty,

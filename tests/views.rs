@@ -619,3 +619,80 @@ fn the_light_theme_and_colour_overrides() {
     assert_eq!(buf[(0, y)].bg, Color::Rgb(0x00, 0x5f, 0x87));
     assert_eq!(buf[(1, 0)].fg, Color::Blue, "the light theme's accent");
 }
+
+/// README's pictures: the real views drawn into the test backend and written as SVG. Regenerate with
+/// `KVTUI_WRITE_SCREENSHOTS=1 cargo test -q --test views screenshots`; this test fails when one is
+/// out of date.
+#[test]
+fn screenshots_are_current() {
+    let scenes: Vec<(&str, App)> = vec![
+        ("secret-list", {
+            let mut app = base_app();
+            open(&mut app);
+            app
+        }),
+        ("value-masked", with_value(false, JSON_VALUE)),
+        ("delete-progress", {
+            let mut app = base_app();
+            open(&mut app);
+            let started = app.instant;
+            app.instant = started + std::time::Duration::from_secs(3);
+            app.jobs.insert(
+                1,
+                kvtui::app::Job::Op(Operation {
+                    kind: OpKind::Delete,
+                    name: "db-password".into(),
+                    started,
+                    progress: Some(Progress {
+                        elapsed: std::time::Duration::from_secs(3),
+                        attempts: 5,
+                        phase: Phase::WaitingForDeletion,
+                    }),
+                    followup: None,
+                }),
+            );
+            app
+        }),
+        ("deleted-tab", {
+            let mut app = base_app();
+            open(&mut app);
+            app.tab = Tab::Deleted;
+            app.invalidate();
+            app
+        }),
+        ("refusal-explained", {
+            let mut app = with_value(false, JSON_VALUE);
+            let message = "Caller is not authorized to perform action on resource.\nIf role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\nCaller: appid=04b07795-8ddb-461a-bbee-02f9e1bf7b46;oid=0f3c9a0d-5e6b-4c2a-8d7e-1f2a3b4c5d6e;iss=https://sts.windows.net/72f988bf-86f1-41af-91ab-2d7cd011db47/\nAction: 'Microsoft.KeyVault/vaults/secrets/getSecret/action'\nResource: '/subscriptions/6b767475-0000-4000-8000-000000000001/resourcegroups/kvtui-local/providers/microsoft.keyvault/vaults/demo/secrets/app-config'\nAssignment: (not found)\nDenyAssignmentId: null\nDecisionReason: 'DeniedWithNoValidRBAC'\nVault: demo;location=local";
+            let e = kvtui::vault::VaultError {
+                kind: kvtui::vault::ErrorKind::Forbidden,
+                status: Some(403),
+                code: Some("ForbiddenByRbac".into()),
+                message: message.replace('\n', " "),
+                detail: message.into(),
+            };
+            if let Some(p) = app.value.as_mut() {
+                p.value = None;
+                p.error = Some(e);
+            }
+            app
+        }),
+    ];
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/screenshots");
+    let write = std::env::var_os("KVTUI_WRITE_SCREENSHOTS").is_some();
+    let mut stale = Vec::new();
+    for (name, mut app) in scenes {
+        let (_, buffer) = render(&mut app, (100, 30));
+        let svg = kvtui::ui::svg::to_svg(&buffer);
+        let path = dir.join(format!("{name}.svg"));
+        if write {
+            std::fs::create_dir_all(&dir).expect("dir");
+            std::fs::write(&path, &svg).expect("write");
+        } else if std::fs::read_to_string(&path).ok().as_deref() != Some(svg.as_str()) {
+            stale.push(name);
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "out of date: {stale:?} — run `KVTUI_WRITE_SCREENSHOTS=1 cargo test -q --test views screenshots`"
+    );
+}

@@ -26,6 +26,12 @@ const SCROLL: Defaults = &[
 
 const QUIT: Defaults = &[(Action::ForceQuit, &["ctrl-c"], "quit now, whatever runs")];
 
+/// What every view (not the dialogs) also takes.
+const VIEW: Defaults = &[
+    (Action::Command, &[":"], "command line"),
+    (Action::LastError, &["!"], "the last error, explained"),
+];
+
 /// The default bindings of a context, in the order help lists them; the hint line shows the first
 /// entries.
 pub(super) fn defaults(ctx: Context) -> Vec<(Action, &'static [&'static str], &'static str)> {
@@ -34,8 +40,6 @@ pub(super) fn defaults(ctx: Context) -> Vec<(Action, &'static [&'static str], &'
             (Action::Open, &["enter"], "open the vault"),
             (Action::OpenUrl, &["o"], "open a vault by name or URL"),
             (Action::Filter, &["/"], "filter (fuzzy)"),
-            (Action::Command, &[":"], "command line"),
-            (Action::LastError, &["!"], "the last error, explained"),
             (Action::Help, &["?"], "help"),
             (Action::Quit, &["q"], "quit"),
             (Action::Refresh, &["shift-r"], "discover vaults again"),
@@ -68,8 +72,6 @@ pub(super) fn defaults(ctx: Context) -> Vec<(Action, &'static [&'static str], &'
             (Action::Tab, &["tab", "backtab"], "deleted secrets"),
             (Action::Sort, &["s"], "sort: name, updated, expires"),
             (Action::Refresh, &["shift-r"], "list again"),
-            (Action::Command, &[":"], "command line"),
-            (Action::LastError, &["!"], "the last error, explained"),
             (
                 Action::Back,
                 &["esc"],
@@ -86,8 +88,6 @@ pub(super) fn defaults(ctx: Context) -> Vec<(Action, &'static [&'static str], &'
             (Action::Sort, &["s"], "sort: name, updated, expires"),
             (Action::New, &["n"], "new secret"),
             (Action::Refresh, &["shift-r"], "list again"),
-            (Action::Command, &[":"], "command line"),
-            (Action::LastError, &["!"], "the last error, explained"),
             (
                 Action::Back,
                 &["esc"],
@@ -103,8 +103,6 @@ pub(super) fn defaults(ctx: Context) -> Vec<(Action, &'static [&'static str], &'
             (Action::Quit, &["q"], "quit"),
             (Action::CopyId, &["y"], "copy the identifier (URL)"),
             (Action::CopyName, &["shift-y"], "copy the name"),
-            (Action::Command, &[":"], "command line"),
-            (Action::LastError, &["!"], "the last error, explained"),
         ],
         Context::Versions => &[
             (Action::Open, &["enter"], "open this version's value"),
@@ -124,16 +122,12 @@ pub(super) fn defaults(ctx: Context) -> Vec<(Action, &'static [&'static str], &'
                 "enable / disable this version",
             ),
             (Action::Properties, &["e"], "properties of this version"),
-            (Action::Command, &[":"], "command line"),
-            (Action::LastError, &["!"], "the last error, explained"),
         ],
         Context::Compare => &[
             (Action::Reveal, &["space"], "reveal / hide both"),
             (Action::Back, &["esc"], "close the comparison"),
             (Action::Help, &["?"], "help"),
             (Action::Quit, &["q"], "quit"),
-            (Action::Command, &[":"], "command line"),
-            (Action::LastError, &["!"], "the last error, explained"),
         ],
         Context::Form => &[
             (Action::Submit, &["ctrl-s"], "save"),
@@ -208,10 +202,15 @@ pub(super) fn defaults(ctx: Context) -> Vec<(Action, &'static [&'static str], &'
             (Action::Bottom, &["end", "shift-g"], "last message"),
         ],
     };
-    let extra: Defaults = match ctx {
-        Context::Vaults | Context::Secrets | Context::Deleted | Context::Versions => NAV,
-        Context::Value | Context::Compare => SCROLL,
-        _ => &[],
+    let (view, moves): (Defaults, Defaults) = match ctx {
+        Context::Vaults | Context::Secrets | Context::Deleted | Context::Versions => (VIEW, NAV),
+        Context::Value | Context::Compare => (VIEW, SCROLL),
+        _ => (&[], &[]),
     };
-    own.iter().chain(extra).chain(QUIT).copied().collect()
+    own.iter()
+        .chain(view)
+        .chain(moves)
+        .chain(QUIT)
+        .copied()
+        .collect()
 }

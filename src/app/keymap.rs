@@ -142,6 +142,14 @@ pub fn from_event(k: KeyEvent) -> KeyCombination {
     normalize(KeyCombination::from(KeyEvent::new(k.code, k.modifiers)))
 }
 
+/// How the config writes a key (`parse_key` reads it back): `d`, `shift-g`, `ctrl-d`, `enter`.
+pub fn spec(kc: KeyCombination) -> String {
+    crokey::KeyCombinationFormat::default()
+        .with_lowercase_modifiers()
+        .to_string(kc)
+        .to_ascii_lowercase()
+}
+
 /// How a key is shown in help and hints: `G`, `Ctrl-s`, `Enter`, `↑`, `PgDn`.
 pub fn display(kc: KeyCombination) -> String {
     let s = crokey::KeyCombinationFormat::default()

@@ -1103,3 +1103,52 @@ fn readme_key_table_is_the_keymap() {
         }
     }
 }
+
+#[test]
+fn every_default_key_round_trips_through_the_config_spelling() {
+    let km = Keymap::default();
+    for ctx in Context::ALL {
+        for e in km.entries(ctx) {
+            for k in &e.keys {
+                let spec = keymap::spec(*k);
+                assert_eq!(keymap::parse_key(&spec), Some(*k), "{ctx:?} {spec}");
+            }
+        }
+    }
+}
+
+#[test]
+fn config_init_writes_a_file_that_checks_clean_and_refuses_to_overwrite() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path().join("kvtui/config.toml");
+    crate::config::init(&p).expect("written");
+    assert_eq!(crate::config::check_file(&p), Vec::new());
+    let text = std::fs::read_to_string(&p).expect("read");
+    for needle in [
+        "[keys.secrets]",
+        "\"copy_id\"",
+        "[clipboard]",
+        "[theme]",
+        "\"shift-e\"",
+        "(also shift-g)",
+    ] {
+        assert!(text.contains(needle), "{needle}");
+    }
+    let again = crate::config::init(&p).expect_err("refuses");
+    assert!(again.to_string().contains("exists already"), "{again}");
+    // Uncommenting every default binding of a view is a valid file that changes nothing.
+    let uncommented = text
+        .lines()
+        .map(|l| match l.strip_prefix("# \"") {
+            Some(rest) if text.contains("[keys.") => format!("\"{rest}"),
+            _ => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&p, uncommented).expect("write");
+    let mistakes = crate::config::check_file(&p);
+    assert!(
+        mistakes.iter().all(|m| !m.message.contains("not a key")),
+        "{mistakes:?}"
+    );
+}

@@ -4,6 +4,7 @@
 mod form;
 mod lists;
 mod popup;
+pub mod svg;
 pub mod theme;
 mod value;
 mod versions;

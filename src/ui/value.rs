@@ -30,7 +30,13 @@ fn date(d: Option<time::OffsetDateTime>, now: time::OffsetDateTime) -> String {
 pub fn draw(frame: &mut Frame, app: &App, panel: &ValuePanel, t: &Theme, area: Rect) {
     let wide = area.width >= 100;
     let [value_area, meta_area] = if wide {
-        Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(area)
+        // An error explained needs the room more than the properties do.
+        let left = if panel.error.is_some() { 62 } else { 45 };
+        Layout::horizontal([
+            Constraint::Percentage(left),
+            Constraint::Percentage(100 - left),
+        ])
+        .areas(area)
     } else {
         Layout::vertical([Constraint::Min(4), Constraint::Length(9)]).areas(area)
     };

@@ -42,6 +42,21 @@ impl Tui {
         args: &[&str],
         home: &Path,
         env: &[(&str, Option<&str>)],
+        size: (u16, u16),
+    ) -> Tui {
+        Self::spawn_sized(env!("CARGO_BIN_EXE_kvtui"), args, home, env, size)
+    }
+
+    /// Any program (a shell) in the same kind of terminal, with the same private HOME and XDG dirs.
+    pub fn spawn(program: &str, args: &[&str], home: &Path, env: &[(&str, Option<&str>)]) -> Tui {
+        Self::spawn_sized(program, args, home, env, (COLS, ROWS))
+    }
+
+    fn spawn_sized(
+        program: &str,
+        args: &[&str],
+        home: &Path,
+        env: &[(&str, Option<&str>)],
         (cols, rows): (u16, u16),
     ) -> Tui {
         let pty = native_pty_system();
@@ -53,7 +68,7 @@ impl Tui {
                 pixel_height: 0,
             })
             .expect("pty");
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_kvtui"));
+        let mut cmd = CommandBuilder::new(program);
         cmd.args(args);
         cmd.cwd(home);
         cmd.env("TERM", "xterm-256color");
@@ -72,7 +87,7 @@ impl Tui {
                 None => cmd.env_remove(k),
             }
         }
-        let child = pair.slave.spawn_command(cmd).expect("spawn kvtui");
+        let child = pair.slave.spawn_command(cmd).expect("spawn");
         drop(pair.slave);
         let mut reader = pair.master.try_clone_reader().expect("reader");
         let writer = pair.master.take_writer().expect("writer");
