@@ -42,31 +42,58 @@ pub fn create_private_dir(dir: &Path) -> io::Result<()> {
 
 /// Writes `bytes` to `path` atomically (temporary file, fsync, rename), readable by the owner only.
 pub fn write_private_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{file_name}.tmp{}", std::process::id()));
-    let mut opts = fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    // A fresh, unpredictable name opened with O_EXCL (0600): a planted file or symlink is never
+    // followed or overwritten. Then sync, rename over the target, and sync the directory so the
+    // rename itself reaches the disk.
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".kvtui-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
     #[cfg(unix)]
     {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(fs::Permissions::from_mode(0o600))?;
     }
-    let result = (|| {
-        let mut f = opts.open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)?;
-        // The rename itself must reach the disk too.
-        #[cfg(unix)]
-        fs::File::open(dir)?.sync_all()?;
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    #[cfg(unix)]
+    fs::File::open(dir)?.sync_all()?;
+    Ok(())
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_planted_symlink_is_never_followed() {
+        let dir = tempfile::tempdir().expect("dir");
+        let victim = dir.path().join("victim");
+        fs::write(&victim, "precious").expect("victim");
+        let path = dir.path().join("backup.kvbackup");
+        // The old predictable temporary name, and the target itself, planted as symlinks.
+        let old_tmp = dir
+            .path()
+            .join(format!(".backup.kvbackup.tmp{}", std::process::id()));
+        std::os::unix::fs::symlink(&victim, &old_tmp).expect("symlink");
+        std::os::unix::fs::symlink(&victim, &path).expect("symlink");
+        write_private_atomic(&path, b"blob").expect("written");
+        assert_eq!(fs::read_to_string(&victim).expect("victim"), "precious");
+        assert_eq!(fs::read(&path).expect("written"), b"blob");
+        assert!(!fs::symlink_metadata(&path)
+            .expect("meta")
+            .file_type()
+            .is_symlink());
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            fs::metadata(&path).expect("meta").permissions().mode() & 0o777,
+            0o600
+        );
     }
-    result
 }

@@ -78,6 +78,7 @@ async fn the_canary_value_is_nowhere_in_a_trace_level_log() {
             vault: vault.clone(),
             name: "canary".into(),
             path: backup.clone(),
+            overwrite: false,
         },
         Request::Delete {
             vault: vault.clone(),

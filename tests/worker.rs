@@ -7,6 +7,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use azure_security_keyvault_secrets::ResourceExt;
 use common::*;
 use kvtui::emulator::{ArmConfig, Emulator, FaultConfig, VaultPolicy};
 use kvtui::vault::credential::{AuthConfig, AuthMode};
@@ -240,6 +241,7 @@ async fn every_request_type() {
             vault: vault.clone(),
             name: "db-password".into(),
             path: path.clone(),
+            overwrite: false,
         },
     )
     .await
@@ -760,4 +762,138 @@ async fn discovery_streams_vaults_across_pages_and_warns_about_a_forbidden_subsc
         "{warnings:?}"
     );
     assert!(matches!(rs.last(), Some(Response::DiscoveryDone)));
+}
+
+/// Issue 14's bugs, each as it was found: versions of the same second, a delete whose answer was
+/// lost, a restore right after a purge, a backup over an existing file, a restore of /dev/zero.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn versions_retries_restores_and_files_are_judged_by_the_state_reached() {
+    let emu = start_with(
+        VaultPolicy {
+            delete_delay_ms: 1200,
+            ..VaultPolicy::default()
+        },
+        &["demo"],
+    )
+    .await;
+    let vault = emu.vault_url("demo");
+    let (w, mut rx) = worker_for(&emu);
+    let c = client(&emu, "demo");
+
+    // Ten pairs of versions, each pair in one second: the current one is listed first.
+    for i in 0..10 {
+        let name = format!("same-second-{i}");
+        set(&c, &name, "old").await;
+        let current = set(&c, &name, "new").await;
+        let current_version = current.resource_id().expect("id").version.expect("version");
+        let Response::Versions(items) = one(
+            &w,
+            &mut rx,
+            Request::ListVersions {
+                vault: vault.clone(),
+                name: name.clone(),
+            },
+        )
+        .await
+        else {
+            panic!("versions")
+        };
+        assert_eq!(
+            items[0].version.as_deref(),
+            Some(current_version.as_str()),
+            "{name}"
+        );
+    }
+
+    // Deleted by someone (or by a first attempt whose answer was cut): the delete reached its state.
+    set(&c, "lost-answer", "v").await;
+    c.delete_secret("lost-answer", None).await.expect("delete");
+    tokio::time::sleep(Duration::from_millis(1400)).await;
+    let r = one(
+        &w,
+        &mut rx,
+        Request::Delete {
+            vault: vault.clone(),
+            name: "lost-answer".into(),
+        },
+    )
+    .await;
+    assert!(matches!(r, Response::Deleted(_)), "{r:?}");
+
+    // Back up, delete, purge, restore at once: the restore waits out the purge instead of a raw 409.
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("b.kvbackup");
+    set(&c, "round-trip", "v").await;
+    let backup = |overwrite| Request::Backup {
+        vault: vault.clone(),
+        name: "round-trip".into(),
+        path: path.clone(),
+        overwrite,
+    };
+    assert!(matches!(
+        one(&w, &mut rx, backup(false)).await,
+        Response::BackedUp { .. }
+    ));
+    // A second backup onto the same file asks first.
+    let r = one(&w, &mut rx, backup(false)).await;
+    assert!(
+        matches!(&r, Response::Failed(e) if e.kind == ErrorKind::FileExists),
+        "{r:?}"
+    );
+    assert!(matches!(
+        one(&w, &mut rx, backup(true)).await,
+        Response::BackedUp { .. }
+    ));
+    for req in [
+        Request::Delete {
+            vault: vault.clone(),
+            name: "round-trip".into(),
+        },
+        Request::Purge {
+            vault: vault.clone(),
+            name: "round-trip".into(),
+        },
+    ] {
+        let r = one(&w, &mut rx, req).await;
+        assert!(!matches!(r, Response::Failed(_)), "{r:?}");
+    }
+    let id = w.send(Request::Restore {
+        vault: vault.clone(),
+        path: path.clone(),
+    });
+    let rs = responses(&mut rx, id).await;
+    assert!(
+        matches!(rs.last(), Some(Response::Saved(p)) if p.name == "round-trip"),
+        "{rs:?}"
+    );
+    // A name in use is a real conflict, reported at once.
+    let start = Instant::now();
+    let r = one(
+        &w,
+        &mut rx,
+        Request::Restore {
+            vault: vault.clone(),
+            path: path.clone(),
+        },
+    )
+    .await;
+    assert!(
+        matches!(&r, Response::Failed(e) if e.status == Some(409)),
+        "{r:?}"
+    );
+    assert!(start.elapsed() < Duration::from_secs(10), "not waited out");
+    // Not a backup at all: refused without reading it.
+    let r = one(
+        &w,
+        &mut rx,
+        Request::Restore {
+            vault,
+            path: "/dev/zero".into(),
+        },
+    )
+    .await;
+    assert!(
+        matches!(&r, Response::Failed(e) if e.message.contains("not a regular file")),
+        "{r:?}"
+    );
 }

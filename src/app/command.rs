@@ -155,7 +155,7 @@ impl App {
             }
             ("backup", path) if in_vault && !path.is_empty() => {
                 match self.selected_secret().map(|p| p.name.clone()) {
-                    Some(name) => self.backup_to(name, path.to_string()),
+                    Some(name) => self.backup_to(name, path.to_string(), false),
                     None => refuse(self, "select a secret to back up first".into()),
                 }
             }

@@ -44,7 +44,11 @@ pub fn parse_tags(text: &str) -> Result<BTreeMap<String, String>, String> {
         let Some((k, v)) = line.split_once('=') else {
             return Err(format!("line {}: expected key=value", i + 1));
         };
-        let (k, v) = (k.trim(), v.trim());
+        let (k, v) = (
+            super::text::invisible(k.trim()),
+            super::text::invisible(v.trim()),
+        );
+        let (k, v) = (k.as_str(), v.as_str());
         if k.is_empty() {
             return Err(format!("line {}: the key is empty", i + 1));
         }
@@ -64,9 +68,12 @@ pub fn parse_tags(text: &str) -> Result<BTreeMap<String, String>, String> {
     Ok(tags)
 }
 
+/// Tags as the form edits them; control characters shown as their pictures (a CR/LF in a tag stays
+/// in its line) and given back by `parse_tags`.
 pub fn format_tags(tags: &BTreeMap<String, String>) -> String {
+    use super::text::visible;
     tags.iter()
-        .map(|(k, v)| format!("{k}={v}"))
+        .map(|(k, v)| format!("{}={}", visible(k), visible(v)))
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -162,7 +169,10 @@ impl Form {
                 name: current.name.clone(),
             },
             name: LineField::new(current.name.clone()),
-            content_type: LineField::new(current.content_type.clone().unwrap_or_default()),
+            content_type: LineField::new(
+                super::text::visible(current.content_type.as_deref().unwrap_or_default())
+                    .into_owned(),
+            ),
             tags: LinesField::new(&format_tags(&current.tags)),
             enabled: current.enabled,
             ..Self::create()
@@ -185,7 +195,10 @@ impl Form {
                 version,
             },
             name: LineField::new(current.name.clone()),
-            content_type: LineField::new(current.content_type.clone().unwrap_or_default()),
+            content_type: LineField::new(
+                super::text::visible(current.content_type.as_deref().unwrap_or_default())
+                    .into_owned(),
+            ),
             tags: LinesField::new(&format_tags(&current.tags)),
             enabled: current.enabled,
             not_before: LineField::new(date(current.not_before)),
@@ -305,7 +318,7 @@ impl Form {
         Some(NewSecret {
             value: SecretValue::new(self.value.expose().to_string()),
             content_type: (!self.content_type.value().trim().is_empty())
-                .then(|| self.content_type.value().trim().to_string()),
+                .then(|| super::text::invisible(self.content_type.value().trim())),
             tags: parse_tags(&self.tags.text()).ok()?,
             enabled: self.enabled,
             not_before: parse_date(self.not_before.value(), now, local).ok()?,
@@ -319,7 +332,7 @@ impl Form {
         }
         Some(PropertiesPatch {
             enabled: Some(self.enabled),
-            content_type: Some(self.content_type.value().trim().to_string()),
+            content_type: Some(super::text::invisible(self.content_type.value().trim())),
             tags: Some(parse_tags(&self.tags.text()).ok()?),
             not_before: parse_date(self.not_before.value(), now, local).ok()?,
             expires: parse_date(self.expires.value(), now, local).ok()?,

@@ -23,7 +23,9 @@ impl App {
         if let Some(p) = &self.popup {
             return match p {
                 Popup::Help { .. } => Context::Help,
-                Popup::ConfirmDelete { .. } | Popup::ConfirmQuit => Context::Confirm,
+                Popup::ConfirmDelete { .. }
+                | Popup::ConfirmQuit
+                | Popup::ConfirmOverwrite { .. } => Context::Confirm,
                 Popup::ConfirmPurge { .. } => Context::Purge,
                 Popup::Conflict { .. } => Context::Conflict,
                 Popup::OpenVault { .. } | Popup::Backup { .. } => Context::Prompt,

@@ -28,6 +28,7 @@ pub enum Job {
     },
     Backup {
         path: String,
+        name: String,
     },
     Restore {
         path: String,
@@ -56,7 +57,7 @@ impl Job {
             Job::Copy { label } => format!("fetching {label} to copy…"),
             Job::FetchForEdit { base } => format!("fetching '{}' for $EDITOR…", base.name),
             Job::SaveEdit { name } => format!("saving '{name}'…"),
-            Job::Backup { path } => format!("backing up to {path}…"),
+            Job::Backup { path, .. } => format!("backing up to {path}…"),
             Job::Restore { path } => format!("restoring {path}…"),
             Job::Toggle { label, .. } => format!("changing '{label}'…"),
             _ => return None,

@@ -38,6 +38,12 @@ impl App {
             (Popup::Messages { .. }, Action::Back) => {}
             (Popup::Messages { cursor }, a) => return self.on_messages_action(a, cursor),
             (Popup::ConfirmQuit, Action::Confirm) => return self.quit(true),
+            (Popup::ConfirmOverwrite { name, path }, Action::Confirm) => {
+                return self.backup_to(name, path, true)
+            }
+            (Popup::ConfirmOverwrite { path, .. }, Action::Cancel) => {
+                self.info(format!("{path} left as it was: nothing backed up"))
+            }
             (Popup::ConfirmQuit, _) => {}
             (Popup::ConfirmDelete { name }, Action::Confirm) => {
                 return self.start_op(OpKind::Delete, name)
@@ -71,7 +77,7 @@ impl App {
                         self,
                     );
                 } else {
-                    return self.backup_to(name, path.value().trim().to_string());
+                    return self.backup_to(name, path.value().trim().to_string(), false);
                 }
             }
             (Popup::OpenVault { input, .. }, Action::Confirm) => {

@@ -323,16 +323,20 @@ impl App {
         self.send(Job::Form, request)
     }
 
-    pub(super) fn backup_to(&mut self, name: String, path: String) -> Vec<Effect> {
+    pub(super) fn backup_to(&mut self, name: String, path: String, overwrite: bool) -> Vec<Effect> {
         let Some(url) = self.vault_url() else {
             return Vec::new();
         };
         self.send(
-            Job::Backup { path: path.clone() },
+            Job::Backup {
+                path: path.clone(),
+                name: name.clone(),
+            },
             Request::Backup {
                 vault: url,
                 name,
                 path: path.into(),
+                overwrite,
             },
         )
     }

@@ -91,7 +91,20 @@ impl App {
                 }
                 Vec::new()
             }
-            Job::Backup { path } | Job::Restore { path } => {
+            Job::Backup { path, name } => {
+                match response {
+                    Response::Failed(e) if e.kind == crate::vault::ErrorKind::FileExists => {
+                        self.popup = Some(Popup::ConfirmOverwrite { name, path });
+                    }
+                    Response::BackedUp { bytes, .. } => self.info(format!(
+                        "Backed up to {path} ({bytes} bytes, readable by you only)"
+                    )),
+                    Response::Failed(e) => self.fail(&path, e),
+                    _ => {}
+                }
+                Vec::new()
+            }
+            Job::Restore { path } => {
                 match response {
                     Response::BackedUp { bytes, .. } => self.info(format!(
                         "Backed up to {path} ({bytes} bytes, readable by you only)"

@@ -61,6 +61,11 @@ pub enum Popup {
         typed: LineField,
     },
     ConfirmQuit,
+    /// `b` onto a file that exists: replace it?
+    ConfirmOverwrite {
+        name: String,
+        path: String,
+    },
     OpenVault {
         input: LineField,
         error: Option<String>,

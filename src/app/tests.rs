@@ -1152,3 +1152,85 @@ fn config_init_writes_a_file_that_checks_clean_and_refuses_to_overwrite() {
         "{mistakes:?}"
     );
 }
+
+#[test]
+fn a_backup_onto_an_existing_file_asks_before_replacing_it() {
+    let mut app = loaded(&["api-key"], &[]);
+    press(&mut app, &[ch('b')]);
+    let (id, req) = sent(&press(&mut app, &[key(KeyCode::Enter)])).remove(0);
+    assert!(matches!(
+        req,
+        Request::Backup {
+            overwrite: false,
+            ..
+        }
+    ));
+    app.on_response(Envelope {
+        id,
+        response: Response::Failed(VaultError::new(
+            crate::vault::ErrorKind::FileExists,
+            "./api-key.kvbackup exists already",
+        )),
+    });
+    assert!(matches!(app.popup, Some(Popup::ConfirmOverwrite { .. })));
+    // n keeps the file.
+    press(&mut app, &[ch('n')]);
+    assert!(app.popup.is_none());
+    assert!(app
+        .status
+        .as_ref()
+        .is_some_and(|s| s.text.contains("left as it was")));
+    // Asked again and answered y: sent with overwrite.
+    press(&mut app, &[ch('b')]);
+    let (id, _) = sent(&press(&mut app, &[key(KeyCode::Enter)])).remove(0);
+    app.on_response(Envelope {
+        id,
+        response: Response::Failed(VaultError::new(
+            crate::vault::ErrorKind::FileExists,
+            "exists",
+        )),
+    });
+    let (_, req) = sent(&press(&mut app, &[ch('y')])).remove(0);
+    assert!(matches!(
+        req,
+        Request::Backup {
+            overwrite: true,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn control_characters_are_shown_as_pictures_and_round_trip_through_the_form() {
+    let evil = "\u{1b}]0;pwned\u{7}text/\u{1b}[2Jplain";
+    assert_eq!(text::visible(evil), "␛]0;pwned␇text/␛[2Jplain");
+    assert_eq!(text::invisible(&text::visible(evil)), evil);
+    let mut p = props("evil");
+    p.content_type = Some(evil.into());
+    p.tags.insert("note".into(), "line1\r\nfake: line".into());
+    let f = form::Form::properties(&p, None, time::UtcOffset::UTC);
+    assert!(!f.content_type.value().contains('\u{1b}'));
+    assert!(!f.tags.text().contains('\r'), "the tag stays on its line");
+    let patch = f
+        .patch(OffsetDateTime::UNIX_EPOCH, time::UtcOffset::UTC)
+        .expect("valid");
+    assert_eq!(patch.content_type.as_deref(), Some(evil));
+    assert_eq!(
+        patch
+            .tags
+            .as_ref()
+            .and_then(|t| t.get("note"))
+            .map(String::as_str),
+        Some("line1\r\nfake: line")
+    );
+    // On screen: the pictures, never the raw escape.
+    let mut app = loaded(&[], &[]);
+    if let Some(v) = app.vault.as_mut() {
+        v.secrets.push(p);
+    }
+    app.invalidate();
+    app.prepare();
+    let screen = screen_text(&mut app);
+    assert!(screen.contains("␛]0;pwned"), "{screen}");
+    assert!(!screen.contains('\u{1b}'));
+}

@@ -8,6 +8,35 @@ use ratatui_textarea::{CursorMove, TextArea};
 use tui_input::{Input, InputRequest};
 use zeroize::{Zeroize, Zeroizing};
 
+/// Control characters made visible, as the Unicode control pictures (ESC → ␛, CR → ␍, LF → ␊):
+/// a tag or content type carrying terminal escapes is shown as it is, never obeyed, and the form
+/// gives it back unchanged (`invisible`).
+pub fn visible(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(|c| c.is_control()) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    s.chars()
+        .map(|c| match c as u32 {
+            n @ 0..=0x1f => char::from_u32(0x2400 + n).unwrap_or('?'),
+            0x7f => '␡',
+            n if c.is_control() => char::from_u32(0xfffd).filter(|_| n > 0).unwrap_or('?'),
+            _ => c,
+        })
+        .collect::<String>()
+        .into()
+}
+
+/// The reverse of `visible`, for what the form sends back.
+pub fn invisible(s: &str) -> String {
+    s.chars()
+        .map(|c| match c as u32 {
+            n @ 0x2400..=0x241f => char::from_u32(n - 0x2400).unwrap_or(c),
+            0x2421 => '\u{7f}',
+            _ => c,
+        })
+        .collect()
+}
+
 /// An editing operation, whatever the field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Edit {

@@ -7,6 +7,7 @@ use ratatui::widgets::{Cell, Paragraph, Row as TableRow, Table};
 use ratatui::Frame;
 
 use super::theme::Theme;
+use crate::app::text::visible as printable;
 use crate::app::{days_left, expiry, list_height, relative, App, Expiry, Job};
 use crate::vault::SecretProps;
 
@@ -254,7 +255,7 @@ fn when_empty(
 fn tags_text(p: &SecretProps) -> String {
     p.tags
         .iter()
-        .map(|(k, v)| format!("{k}={v}"))
+        .map(|(k, v)| format!("{}={}", printable(k), printable(v)))
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -307,7 +308,7 @@ pub fn secrets(frame: &mut Frame, app: &App, t: &Theme, area: Rect) -> Option<(R
                     t.matched().patch(base),
                 )),
                 Cell::from(Line::from(enabled.patch_style(base))),
-                Cell::from(p.content_type.clone().unwrap_or_default()),
+                Cell::from(printable(p.content_type.as_deref().unwrap_or_default()).into_owned()),
                 Cell::from(p.updated.map(|u| relative(u, app.now)).unwrap_or_default()),
                 Cell::from(Span::styled(exp_text, exp_style.patch(base))),
                 Cell::from(tags_text(p)),

@@ -183,6 +183,26 @@ pub fn draw(frame: &mut Frame, app: &App, popup: &Popup, t: &Theme, area: Rect) 
                 true,
             )
         }
+        Popup::ConfirmOverwrite { name, path } => (
+            "file exists".into(),
+            vec![
+                Line::from(vec![
+                    Span::raw(" "),
+                    Span::styled(path.clone(), t.danger()),
+                    Span::raw(" exists. Replace it with the backup of "),
+                    Span::styled(format!("'{name}'"), t.title()),
+                    Span::raw("?"),
+                ]),
+                Line::raw(""),
+                Line::from(vec![
+                    Span::styled(" y", t.key()),
+                    Span::raw(" replace   "),
+                    Span::styled("n/Esc", t.key()),
+                    Span::raw(" keep the file"),
+                ]),
+            ],
+            true,
+        ),
         Popup::ConfirmQuit => (
             "quit".into(),
             vec![

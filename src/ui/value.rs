@@ -98,14 +98,20 @@ pub fn draw(frame: &mut Frame, app: &App, panel: &ValuePanel, t: &Theme, area: R
         meta.push(field("expires", date(p.expires, app.now)));
         meta.push(field(
             "content type",
-            p.content_type.clone().unwrap_or_else(|| "—".into()),
+            p.content_type
+                .as_deref()
+                .map(|c| crate::app::text::visible(c).into_owned())
+                .unwrap_or_else(|| "—".into()),
         ));
         let tags = if p.tags.is_empty() {
             "—".to_string()
         } else {
             p.tags
                 .iter()
-                .map(|(k, v)| format!("{k}={v}"))
+                .map(|(k, v)| {
+                    use crate::app::text::visible;
+                    format!("{}={}", visible(k), visible(v))
+                })
                 .collect::<Vec<_>>()
                 .join(", ")
         };

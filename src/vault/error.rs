@@ -28,6 +28,8 @@ pub enum ErrorKind {
     Tls,
     /// A poller gave up waiting.
     Timeout,
+    /// A backup's file exists: the user is asked before it is replaced.
+    FileExists,
     Other,
 }
 

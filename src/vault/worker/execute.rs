@@ -31,6 +31,51 @@ where
     }
 }
 
+/// The service refuses backups over 500 versions; a blob of a few MiB is the most it can produce.
+const MAX_BACKUP_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Reads a backup file: a regular file of a sensible size (`/dev/zero` is refused, not read to 2 GB).
+async fn read_backup(path: &std::path::Path) -> Result<Vec<u8>, VaultError> {
+    let bad = |why: String| VaultError::new(ErrorKind::Other, format!("{}: {why}", path.display()));
+    let meta = tokio::fs::metadata(path)
+        .await
+        .map_err(|e| bad(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(bad(
+            "not a regular file (a backup is a file written by b or `az keyvault secret backup`)"
+                .into(),
+        ));
+    }
+    if meta.len() > MAX_BACKUP_BYTES {
+        return Err(bad(format!(
+            "{} bytes is larger than any backup the service makes ({MAX_BACKUP_BYTES} at most)",
+            meta.len()
+        )));
+    }
+    tokio::fs::read(path).await.map_err(|e| bad(e.to_string()))
+}
+
+/// After a restore's 409: is its name only being purged (not live, not deleted)? The name is in the
+/// service's message ("…/secrets/NAME/VERSION'").
+async fn name_is_purging(client: &SecretClient, err: &VaultError) -> bool {
+    let Some(name) = err
+        .detail
+        .split("/secrets/")
+        .nth(1)
+        .and_then(|r| r.split(['/', '\'']).next())
+        .filter(|n| !n.is_empty())
+    else {
+        return false;
+    };
+    if client.get_deleted_secret(name, None).await.is_ok() {
+        return false;
+    }
+    match client.list_secret_properties_versions(name, None) {
+        Ok(mut pages) => matches!(pages.try_next().await, Ok(None)),
+        Err(_) => false,
+    }
+}
+
 pub(super) fn sdk(e: azure_core::Error) -> VaultError {
     VaultError::from_sdk(&e)
 }
@@ -157,6 +202,18 @@ pub(super) async fn operate(
                     .cmp(&a.created)
                     .then_with(|| b.updated.cmp(&a.updated))
             });
+            // `created` has one-second resolution: two versions of one second tie. The current one is
+            // the version the vault returns for the secret; it goes first (when we may read it).
+            if let Ok(r) = client.get_secret(&name, None).await {
+                if let Ok(mut s) = r.into_model() {
+                    drop(take_value(&mut s));
+                    let current = SecretProps::from(&s).version;
+                    if let Some(i) = versions.iter().position(|v| v.version == current) {
+                        let v = versions.remove(i);
+                        versions.insert(0, v);
+                    }
+                }
+            }
             send(Response::Versions(versions));
             Ok(())
         }
@@ -210,13 +267,21 @@ pub(super) async fn operate(
             Ok(())
         }
         Request::Delete { name, .. } => {
-            let deleted = client
-                .delete_secret(&name, None)
-                .await
-                .map_err(sdk)?
-                .into_model()
-                .map_err(sdk)?;
-            let deleted = DeletedProps::from(&deleted);
+            let deleted = match client.delete_secret(&name, None).await {
+                Ok(r) => DeletedProps::from(&r.into_model().map_err(sdk)?),
+                Err(e) => {
+                    // A delete whose answer was cut and retried finds the secret gone: judge it by
+                    // the state it was meant to reach.
+                    let err = VaultError::from_sdk(&e);
+                    if err.kind != ErrorKind::NotFound {
+                        return Err(err);
+                    }
+                    match client.get_deleted_secret(&name, None).await {
+                        Ok(r) => DeletedProps::from(&r.into_model().map_err(sdk)?),
+                        Err(_) => return Err(err),
+                    }
+                }
+            };
             if deleted.recovery_id.is_none() {
                 // No soft delete on this vault: the secret is gone, nothing to wait for.
                 send(Response::Deleted(deleted));
@@ -238,13 +303,23 @@ pub(super) async fn operate(
             Ok(())
         }
         Request::Recover { name, .. } => {
-            let recovered = client
-                .recover_deleted_secret(&name, None)
-                .await
-                .map_err(sdk)?
-                .into_model()
-                .map_err(sdk)?;
-            let recovered = SecretProps::from(&recovered);
+            let recovered = match client.recover_deleted_secret(&name, None).await {
+                Ok(r) => SecretProps::from(&r.into_model().map_err(sdk)?),
+                Err(e) => {
+                    // Recovered already (a retried request): the secret is there.
+                    let err = VaultError::from_sdk(&e);
+                    if err.kind != ErrorKind::NotFound {
+                        return Err(err);
+                    }
+                    let mut versions = client
+                        .list_secret_properties_versions(&name, None)
+                        .map_err(sdk)?;
+                    match versions.try_next().await {
+                        Ok(Some(p)) => SecretProps::from(&p),
+                        _ => return Err(err),
+                    }
+                }
+            };
             poll_until(poll, Phase::WaitingForRecovery, send, || async {
                 match client.get_secret(&name, None).await {
                     Ok(r) => {
@@ -266,15 +341,21 @@ pub(super) async fn operate(
             Ok(())
         }
         Request::Purge { name, .. } => {
-            poll_until(poll, Phase::WaitingToPurge, send, || async {
-                match client.purge_deleted_secret(&name, None).await {
-                    Ok(_) => Ok(Some(())),
-                    Err(e) => {
-                        let err = VaultError::from_sdk(&e);
-                        if err.kind == ErrorKind::BeingDeleted {
-                            Ok(None)
-                        } else {
-                            Err(err)
+            let mut first = true;
+            poll_until(poll, Phase::WaitingToPurge, send, || {
+                let retried = !std::mem::replace(&mut first, false);
+                let name = name.clone();
+                async move {
+                    match client.purge_deleted_secret(&name, None).await {
+                        Ok(_) => Ok(Some(())),
+                        Err(e) => {
+                            let err = VaultError::from_sdk(&e);
+                            match err.kind {
+                                ErrorKind::BeingDeleted => Ok(None),
+                                // Purged by an earlier attempt whose answer was lost.
+                                ErrorKind::NotFound if retried => Ok(Some(())),
+                                _ => Err(err),
+                            }
                         }
                     }
                 }
@@ -293,7 +374,18 @@ pub(super) async fn operate(
             send(Response::DeletedInfo(DeletedProps::from(&d)));
             Ok(())
         }
-        Request::Backup { name, path, .. } => {
+        Request::Backup {
+            name,
+            path,
+            overwrite,
+            ..
+        } => {
+            if !overwrite && tokio::fs::symlink_metadata(&path).await.is_ok() {
+                return Err(VaultError::new(
+                    ErrorKind::FileExists,
+                    format!("{} exists already", path.display()),
+                ));
+            }
             let blob = client
                 .backup_secret(&name, None)
                 .await
@@ -316,19 +408,27 @@ pub(super) async fn operate(
             Ok(())
         }
         Request::Restore { path, .. } => {
-            let blob = tokio::fs::read(&path).await.map_err(|e| {
-                VaultError::new(ErrorKind::Other, format!("reading {}: {e}", path.display()))
-            })?;
-            let params = RestoreSecretParameters {
-                secret_backup: Some(blob),
-            };
-            let body = params.try_into().map_err(sdk)?;
-            let restored = client
-                .restore_secret(body, None)
-                .await
-                .map_err(sdk)?
-                .into_model()
-                .map_err(sdk)?;
+            let blob = read_backup(&path).await?;
+            let restored = poll_until(poll, Phase::WaitingForName, send, || async {
+                let params = RestoreSecretParameters {
+                    secret_backup: Some(blob.clone()),
+                };
+                let body = params.try_into().map_err(sdk)?;
+                match client.restore_secret(body, None).await {
+                    Ok(r) => Ok(Some(r.into_model().map_err(sdk)?)),
+                    Err(e) => {
+                        let err = VaultError::from_sdk(&e);
+                        // 409 while the name is still being purged: wait it out, as create does.
+                        // A name in use (live or deleted) is a real conflict.
+                        if err.status == Some(409) && name_is_purging(client, &err).await {
+                            Ok(None)
+                        } else {
+                            Err(err)
+                        }
+                    }
+                }
+            })
+            .await?;
             send(Response::Saved(SecretProps::from(&restored)));
             Ok(())
         }

@@ -97,6 +97,8 @@ pub enum Request {
         vault: String,
         name: String,
         path: PathBuf,
+        /// Replace an existing file (the user said so); otherwise an existing file is refused.
+        overwrite: bool,
     },
     Restore {
         vault: String,
