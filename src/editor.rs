@@ -46,18 +46,95 @@ pub fn command_for(spec: &str) -> Vec<String> {
         })
         .unwrap_or_default();
     if matches!(program.as_str(), "vi" | "vim" | "nvim" | "view") {
+        // No swap, no viminfo; and after the user's vimrc (which may turn them on): no undo file
+        // and no backups, which would write the old value elsewhere.
         words.extend(["-n".into(), "-i".into(), "NONE".into()]);
+        words.extend([
+            "-c".into(),
+            "setlocal noundofile nobackup nowritebackup".into(),
+        ]);
     }
     words
 }
 
-/// A private directory for the file: under `$XDG_RUNTIME_DIR` (a per-user tmpfs) when set.
-fn private_dir() -> std::io::Result<PathBuf> {
-    let base = std::env::var_os("XDG_RUNTIME_DIR")
+/// Where the private directories go: `$XDG_RUNTIME_DIR` (a per-user tmpfs) when set.
+fn base_dir() -> PathBuf {
+    std::env::var_os("XDG_RUNTIME_DIR")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
         .filter(|p| p.is_dir())
-        .unwrap_or_else(std::env::temp_dir);
+        .unwrap_or_else(std::env::temp_dir)
+}
+
+/// Editors that keep their own history of what they edited (the value would outlive the file).
+pub fn keeps_history(program: &str) -> Option<&'static str> {
+    let name = Path::new(program)
+        .file_name()
+        .map(|f| f.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    match name.as_str() {
+        "code" | "code-insiders" | "codium" => {
+            Some("VS Code keeps local history of edited files (Timeline)")
+        }
+        "emacs" | "emacsclient" => Some("Emacs may write backup (~) and auto-save (#…#) files"),
+        "nano" => Some("nano may keep a backup (-B) or position history"),
+        "subl" => Some("Sublime Text keeps session history"),
+        _ => None,
+    }
+}
+
+/// Removes what an edit interrupted by a signal (kvtui killed while the editor was open) left
+/// behind: our own directories older than a minute, each scrubbed first. Run at start.
+pub fn clean_stale() -> usize {
+    let Ok(entries) = fs::read_dir(base_dir()) else {
+        return 0;
+    };
+    let mut cleaned = 0;
+    for e in entries.flatten() {
+        let path = e.path();
+        let ours = e.file_name().to_string_lossy().starts_with("kvtui-edit-");
+        let old = e
+            .metadata()
+            .ok()
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > std::time::Duration::from_secs(60));
+        let mine = {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::MetadataExt;
+                e.metadata().is_ok_and(|m| m.uid() == own_uid())
+            }
+            #[cfg(not(unix))]
+            {
+                true
+            }
+        };
+        if ours && old && mine && path.is_dir() {
+            if let Ok(files) = fs::read_dir(&path) {
+                for f in files.flatten() {
+                    scrub_file(&f.path());
+                }
+            }
+            let _ = fs::remove_dir_all(&path);
+            cleaned += 1;
+        }
+    }
+    cleaned
+}
+
+/// This process's user id, from a file we own (no libc call needed).
+#[cfg(unix)]
+fn own_uid() -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    fs::metadata("/proc/self")
+        .map(|m| m.uid())
+        .unwrap_or(u32::MAX)
+}
+
+/// A private directory for the file, under `base_dir`.
+fn private_dir() -> std::io::Result<PathBuf> {
+    let base = base_dir();
     let mut r = [0u8; 8];
     let _ = SystemRandom::new().fill(&mut r);
     let name: String = r.iter().map(|b| format!("{b:02x}")).collect();
@@ -72,16 +149,28 @@ fn private_dir() -> std::io::Result<PathBuf> {
     Ok(dir)
 }
 
-/// Overwrites the file with zeros, then removes it and its directory.
-fn scrub(dir: &Path, file: &Path) {
-    if let Ok(meta) = fs::metadata(file) {
-        if let Ok(mut f) = fs::OpenOptions::new().write(true).open(file) {
-            let _ = f.write_all(&vec![0u8; meta.len() as usize]);
-            let _ = f.sync_all();
+/// Overwrites a file with zeros and removes it.
+fn scrub_file(file: &Path) {
+    if let Ok(meta) = fs::symlink_metadata(file) {
+        if meta.is_file() {
+            if let Ok(mut f) = fs::OpenOptions::new().write(true).open(file) {
+                let _ = f.write_all(&vec![0u8; meta.len() as usize]);
+                let _ = f.sync_all();
+            }
         }
     }
     let _ = fs::remove_file(file);
+}
+
+/// Overwrites the file with zeros, then removes it and its directory.
+fn scrub(dir: &Path, file: &Path) {
+    scrub_file(file);
     let _ = fs::remove_dir_all(dir);
+}
+
+/// A warning when the configured editor keeps its own history of edited files.
+pub fn history_warning() -> Option<&'static str> {
+    editor_command().first().and_then(|p| keeps_history(p))
 }
 
 /// Runs the editor on `value` (blocking) and says what became of it.
@@ -149,11 +238,14 @@ mod tests {
 
     #[test]
     fn vi_family_editors_run_without_swap_or_viminfo() {
+        let guard = "setlocal noundofile nobackup nowritebackup";
         assert_eq!(
             command_for("/usr/bin/nvim"),
-            ["/usr/bin/nvim", "-n", "-i", "NONE"]
+            ["/usr/bin/nvim", "-n", "-i", "NONE", "-c", guard]
         );
-        assert_eq!(command_for("vim"), ["vim", "-n", "-i", "NONE"]);
+        assert_eq!(command_for("vim"), ["vim", "-n", "-i", "NONE", "-c", guard]);
+        assert!(keeps_history("/usr/bin/code").is_some());
+        assert!(keeps_history("vim").is_none());
         assert_eq!(command_for("code --wait"), ["code", "--wait"]);
         assert_eq!(
             command_for("'/opt/My Editor/bin/edit' --wait -c 'set x'"),

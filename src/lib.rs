@@ -8,6 +8,7 @@ pub mod config;
 pub mod demo;
 pub mod editor;
 pub mod emulator;
+pub mod hygiene;
 pub mod logging;
 pub mod paths;
 pub mod tui;

@@ -163,19 +163,25 @@ async fn run_tui(args: TuiArgs) -> Result<()> {
         );
     }
     kvtui::vault::transport::ensure_crypto_provider();
+    // What an edit interrupted by a signal left behind (kvtui killed while the editor was open).
+    let stale = kvtui::editor::clean_stale();
+    if stale > 0 {
+        tracing::info!(stale, "removed stale editor directories");
+    }
+    kvtui::hygiene::no_core_dumps();
     // The demo writes nothing: its log (if asked for) goes to a private temporary directory.
+    // A fresh private directory (0700, an unpredictable name, never one that exists), removed after.
     let demo_dir = if args.demo {
-        let dir = std::env::temp_dir().join(format!("kvtui-demo-{}", std::process::id()));
-        kvtui::paths::create_private_dir(&dir)?;
-        Some(dir)
+        Some(
+            tempfile::Builder::new()
+                .prefix("kvtui-demo-")
+                .tempdir()
+                .context("making the demo's private directory")?,
+        )
     } else {
         None
     };
-    let result = run_tui_inner(&args, demo_dir.as_deref()).await;
-    if let Some(dir) = demo_dir {
-        let _ = std::fs::remove_dir_all(dir);
-    }
-    result
+    run_tui_inner(&args, demo_dir.as_ref().map(|d| d.path())).await
 }
 
 static LOCAL_OFFSET: std::sync::OnceLock<time::UtcOffset> = std::sync::OnceLock::new();

@@ -127,7 +127,12 @@ fn perform(
                 if let Err(e) = resume(terminal) {
                     tracing::warn!(error = %e, "could not take the terminal back");
                 }
-                let more = app.on_edited(base, edited);
+                let mut more = app.on_edited(base, edited);
+                if let Some(why) = crate::editor::history_warning() {
+                    more.extend(app.warn(&format!(
+                        "{why}: the value may be kept there; prefer vi, or turn that history off"
+                    )));
+                }
                 perform(more, worker, recent_file, clip, app, terminal);
             }
             Effect::Copy {

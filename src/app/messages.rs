@@ -46,6 +46,12 @@ impl App {
         self.status = Some(StatusMessage { text, error: false });
     }
 
+    /// A warning from the event loop (the editor keeps history): logged and shown.
+    pub fn warn(&mut self, text: &str) -> Vec<Effect> {
+        self.error(text.to_string());
+        Vec::new()
+    }
+
     /// A request failed where its view shows the error (the value panel, the form): logged and kept
     /// for `!`, the status bar left alone.
     pub(super) fn record(&mut self, what: &str, e: VaultError) {

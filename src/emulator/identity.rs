@@ -50,6 +50,26 @@ fn random_id(rng: &SystemRandom) -> String {
 pub struct TokenIssuer {
     key: hmac::Key,
     pub tenant: String,
+    /// This running instance: a token another instance issued (even with the same key file) is not
+    /// one of ours.
+    instance: String,
+}
+
+/// What a token is for: Key Vault's data plane, or Resource Manager.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Audience {
+    Vault,
+    Management,
+}
+
+impl Audience {
+    fn accepts(self, aud: &str) -> bool {
+        let management = aud.contains("management");
+        match self {
+            Audience::Vault => !management,
+            Audience::Management => management,
+        }
+    }
 }
 
 impl TokenIssuer {
@@ -57,6 +77,7 @@ impl TokenIssuer {
         Self {
             key: hmac::Key::new(hmac::HMAC_SHA256, key_bytes),
             tenant: tenant.to_string(),
+            instance: random_id(&SystemRandom::new()),
         }
     }
 
@@ -91,6 +112,7 @@ impl TokenIssuer {
         claims["iat"] = json!(now);
         claims["nbf"] = json!(now);
         claims["exp"] = json!(exp);
+        claims["kvtui_instance"] = json!(self.instance);
         let claims = URL_SAFE_NO_PAD.encode(claims.to_string());
         let signing_input = format!("{header}.{claims}");
         let sig = hmac::sign(&self.key, signing_input.as_bytes());
@@ -122,6 +144,24 @@ impl TokenIssuer {
             .ok_or("the token's claims are not JSON")?;
         if claims["exp"].as_i64().is_none_or(|e| e < now_secs()) {
             return Err("the token has expired");
+        }
+        if claims["kvtui_instance"].as_str() != Some(self.instance.as_str()) {
+            return Err("the token was issued by another instance of the local vault");
+        }
+        Ok(claims)
+    }
+
+    /// `verify`, and the token must be for this audience: a Resource Manager token does not open a
+    /// vault, nor the other way round.
+    pub fn verify_for(&self, token: &str, audience: Audience) -> Result<Value, &'static str> {
+        let claims = self.verify(token)?;
+        if !audience.accepts(claims["aud"].as_str().unwrap_or_default()) {
+            return Err(match audience {
+                Audience::Vault => {
+                    "the token's audience is not Key Vault (a Resource Manager token?)"
+                }
+                Audience::Management => "the token's audience is not Resource Manager",
+            });
         }
         Ok(claims)
     }
@@ -476,6 +516,24 @@ pub async fn serve_managed_identity(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tokens_are_bound_to_their_audience_and_their_instance() {
+        let a = TokenIssuer::new(&[7; 32], "t");
+        let other_instance = TokenIssuer::new(&[7; 32], "t");
+        let (vault, _) = a.issue("app", "https://vault.azure.net");
+        let (arm, _) = a.issue("app", "https://management.localhost:8443");
+        assert!(a.verify_for(&vault, Audience::Vault).is_ok());
+        assert!(
+            a.verify_for(&arm, Audience::Vault).is_err(),
+            "a management token opens no vault"
+        );
+        assert!(a.verify_for(&arm, Audience::Management).is_ok());
+        assert_eq!(
+            other_instance.verify(&vault).err(),
+            Some("the token was issued by another instance of the local vault")
+        );
+    }
 
     #[test]
     fn tokens_verify_only_with_the_issuing_key() {

@@ -11,6 +11,7 @@ pub mod identity;
 pub mod persist;
 pub mod ready;
 pub(crate) mod server;
+pub use server::MAX_CONNECTIONS;
 pub mod store;
 pub mod tls;
 
@@ -195,6 +196,11 @@ fn initial_entries(data: Option<&Path>, seed: Option<&Path>) -> Result<Vec<persi
 }
 
 impl Emulator {
+    /// The token issuer (tests mint tokens of any audience with it).
+    pub fn issuer(&self) -> &Arc<TokenIssuer> {
+        self.service.issuer()
+    }
+
     pub async fn start(config: Config) -> Result<Self> {
         for v in &config.vaults {
             if !is_valid_vault_name(v) {

@@ -11,7 +11,7 @@ use http_body_util::{BodyExt, Full, Limited, StreamBody};
 use hyper::body::Frame;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -40,9 +40,17 @@ fn truncated(b: Bytes) -> Body {
     StreamBody::new(futures::stream::iter(frames)).boxed()
 }
 
-/// Request bodies larger than this are refused (a restore blob of a secret with many versions is
-/// the largest legitimate body; values are limited to 25 KiB).
+/// Request bodies larger than this are refused (values are limited to 25 KiB).
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// A restore blob may be larger: a secret with the 500 versions a backup may hold, each 25 KiB.
+pub const MAX_RESTORE_BYTES: usize = 32 * 1024 * 1024;
+
+/// At most this many connections at once; past it a new one is closed at once.
+pub const MAX_CONNECTIONS: usize = 256;
+
+/// A client that has not sent a request's headers within this time is cut off.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
 async fn answer(
     service: Arc<Service>,
@@ -50,11 +58,23 @@ async fn answer(
     req: hyper::Request<Incoming>,
 ) -> Result<hyper::Response<Body>, std::convert::Infallible> {
     let (parts, body) = req.into_parts();
-    let bytes = match Limited::new(body, MAX_BODY_BYTES).collect().await {
+    // An unauthenticated request costs no more than its headers: refused before its body is read.
+    let mut head = http::Request::from_parts(parts.clone(), Bytes::new());
+    head.extensions_mut().insert(PeerAddr(peer));
+    if let Some(resp) = service.refuse_early(&head) {
+        return Ok(resp.map(full));
+    }
+    let limit =
+        if parts.method == http::Method::POST && parts.uri.path().ends_with("/secrets/restore") {
+            MAX_RESTORE_BYTES
+        } else {
+            MAX_BODY_BYTES
+        };
+    let bytes = match Limited::new(body, limit).collect().await {
         Ok(c) => c.to_bytes(),
         Err(_) => {
             let body = format!(
-                "{{\"error\":{{\"code\":\"BadParameter\",\"message\":\"The request body is larger than {MAX_BODY_BYTES} bytes.\"}}}}"
+                "{{\"error\":{{\"code\":\"BadParameter\",\"message\":\"The request body is larger than {limit} bytes.\"}}}}"
             );
             let mut r = hyper::Response::new(full(Bytes::from(body)));
             *r.status_mut() = http::StatusCode::PAYLOAD_TOO_LARGE;
@@ -93,6 +113,7 @@ pub async fn accept_loop<F, Fut>(
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
     let mut connections = JoinSet::new();
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     loop {
         let accepted = tokio::select! {
             _ = shutdown.changed() => break,
@@ -107,9 +128,18 @@ pub async fn accept_loop<F, Fut>(
                 continue;
             }
         };
+        // A connection cap: past it, new connections are closed at once (the others keep working).
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            drop(stream);
+            continue;
+        };
         // Without TCP_NODELAY small responses wait for delayed ACKs (~40 ms per page).
         let _ = stream.set_nodelay(true);
-        connections.spawn(handle(stream, peer));
+        let served = handle(stream, peer);
+        connections.spawn(async move {
+            served.await;
+            drop(slot);
+        });
     }
     connections.shutdown().await;
 }
@@ -132,9 +162,18 @@ pub async fn serve(
                 _ => return,
             };
             let svc = service_fn(move |req| answer(service.clone(), peer, req));
-            let _ = auto::Builder::new(TokioExecutor::new())
-                .serve_connection(TokioIo::new(tls), svc)
-                .await;
+            let mut builder = auto::Builder::new(TokioExecutor::new());
+            builder
+                .http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_TIMEOUT);
+            builder
+                .http2()
+                .timer(TokioTimer::new())
+                .max_concurrent_streams(64)
+                .keep_alive_interval(Some(Duration::from_secs(30)))
+                .keep_alive_timeout(HEADER_TIMEOUT);
+            let _ = builder.serve_connection(TokioIo::new(tls), svc).await;
         }
     })
     .await

@@ -52,7 +52,10 @@ impl Service {
         let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
         let (action, secret) = data_action(req.method(), &segs)?;
         let token = Self::bearer(req).unwrap_or_default();
-        let caller = match self.issuer.verify(token) {
+        let caller = match self
+            .issuer
+            .verify_for(token, crate::emulator::identity::Audience::Vault)
+        {
             Ok(claims) => Caller::from_claims(&claims),
             // A vault that checks who calls must be able to read the token.
             Err(why) if a.controls(&name) => {

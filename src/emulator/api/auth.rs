@@ -1,6 +1,7 @@
 //! The bearer token and the 401 challenges (vaults and Resource Manager).
 
 use super::*;
+use crate::emulator::identity::Audience;
 
 /// An answer: status, body, extra headers.
 pub(super) type Answer = (StatusCode, Option<Value>, Vec<(&'static str, HeaderValue)>);
@@ -22,7 +23,7 @@ impl Service {
         port: Option<u16>,
     ) -> Option<Answer> {
         let token = Self::bearer(req);
-        let problem = token.and_then(|t| self.token_problem(t));
+        let problem = token.and_then(|t| self.token_problem(t, Audience::Vault));
         if token.is_none() || problem.is_some() {
             let resource = match port {
                 Some(p) if p != 443 => format!("https://{parent}:{p}"),
@@ -62,17 +63,17 @@ impl Service {
     }
 
     /// Checks a present token: any will do on loopback; only this instance's when strict.
-    pub(super) fn token_problem(&self, token: &str) -> Option<&'static str> {
+    pub(super) fn token_problem(&self, token: &str, audience: Audience) -> Option<&'static str> {
         if !self.strict_tokens {
             return None;
         }
-        self.issuer.verify(token).err()
+        self.issuer.verify_for(token, audience).err()
     }
 
     /// Resource Manager discovery (host `management.localhost`).
     pub(super) fn management(&self, req: &Request<Bytes>, authority: &str) -> Answer {
         let token = Self::bearer(req);
-        let problem = token.and_then(|t| self.token_problem(t));
+        let problem = token.and_then(|t| self.token_problem(t, Audience::Management));
         if token.is_none() || problem.is_some() {
             let message = match problem {
                 None => "Authentication failed. The 'Authorization' header is missing.".to_string(),

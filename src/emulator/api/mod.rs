@@ -263,6 +263,23 @@ impl Service {
     }
 
     /// Answers one request.
+    /// The answer to a request that can be refused from its headers alone (a vault request with no
+    /// acceptable token): the server sends it without reading the body.
+    pub fn refuse_early(&self, req: &Request<Bytes>) -> Option<Response<Bytes>> {
+        let authority = authority_of(req);
+        let parsed = authority.parse::<http::uri::Authority>().ok()?;
+        let host = parsed.host().trim_start_matches('[').trim_end_matches(']');
+        if host == LOGIN_HOST || host == MANAGEMENT_HOST {
+            return None;
+        }
+        let (vault_label, parent) = host.split_once('.')?;
+        if !self.vaults.contains_key(vault_label) {
+            return None;
+        }
+        let (status, body, extra) = self.vault_challenge(req, parent, parsed.port_u16())?;
+        Some(self.finish(req, status, body, extra))
+    }
+
     pub fn handle(&self, req: &Request<Bytes>) -> Response<Bytes> {
         let (status, body, extra) = self.answer(req);
         self.finish(req, status, body, extra)
