@@ -487,4 +487,27 @@ mod tests {
         assert_eq!(e.line, Some(4), "{e}");
         assert!(e.to_string().contains("config.toml line 4"), "{e}");
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        /// Whatever the file holds, loading it gives a config or mistakes with lines, never a panic.
+        #[test]
+        fn the_loader_never_panics(
+            key in "\\PC{0,12}",
+            action in "[a-z_]{0,14}",
+            view in "[a-z_]{0,10}",
+            junk in "\\PC{0,80}",
+        ) {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let p = dir.path().join("config.toml");
+            let text = format!(
+                "[keys]\n{key:?} = {action:?}\n[keys.{view}]\n{key:?} = {action:?}\n{junk}\n"
+            );
+            std::fs::write(&p, text).expect("write");
+            let _ = load(&p);
+            for m in check_file(&p) {
+                proptest::prop_assert!(!m.message.is_empty());
+            }
+        }
+    }
 }

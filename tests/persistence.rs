@@ -256,3 +256,45 @@ fn seed_fills_an_empty_data_file_once_and_bad_lines_are_named() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bad.jsonl line 2"), "{err}");
 }
+
+/// 150 versions of a 25 KiB value: the file grows with the data, not with the square of it (it was
+/// 284 MB before compaction), and everything is still there after a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_data_file_grows_linearly_with_the_data() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("vault.jsonl");
+    let cfg = || {
+        let mut c = config(VaultPolicy::default(), &["demo"]);
+        c.data = Some(data.clone());
+        c.keys = KeyStore::Dir(dir.path().join("keys"));
+        c
+    };
+    let emu = start_config(cfg()).await;
+    let c = client(&emu, "demo");
+    let value = "v".repeat(25 * 1024 - 8);
+    for i in 0..150 {
+        set(&c, "big", &format!("{i:07}{value}")).await;
+    }
+    let size = std::fs::metadata(&data).expect("data").len();
+    let live = 150 * 25 * 1024;
+    println!("150 × 25 KiB versions: data file {size} bytes (live ≈ {live})");
+    assert!(size < 3 * live + 2 * 1024 * 1024, "{size} bytes");
+    emu.shutdown().await;
+    let emu = start_config(cfg()).await;
+    let c = client(&emu, "demo");
+    let pager = c
+        .list_secret_properties_versions("big", None)
+        .expect("pager");
+    let versions: Vec<_> = pager.try_collect().await.expect("versions");
+    assert_eq!(versions.len(), 150);
+    let got = c
+        .get_secret("big", None)
+        .await
+        .expect("get")
+        .into_model()
+        .expect("m");
+    assert!(got
+        .value
+        .as_deref()
+        .is_some_and(|v| v.starts_with("0000149")));
+}

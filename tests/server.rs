@@ -134,3 +134,48 @@ async fn a_management_token_opens_no_vault_in_strict_mode() {
     assert_eq!(get(arm_token).await.expect("sent").status().as_u16(), 401);
     assert_eq!(get(vault_token).await.expect("sent").status().as_u16(), 200);
 }
+
+/// A backup of a secret with 130 full-size versions is larger than the 4 MiB body limit; it was
+/// lost when purged. Restore now takes any blob the local vault makes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_of_many_full_size_versions_restores() {
+    use azure_security_keyvault_secrets::models::RestoreSecretParameters;
+    let emu = start_with(
+        kvtui::emulator::VaultPolicy {
+            recoverable_days: 0,
+            ..kvtui::emulator::VaultPolicy::default()
+        },
+        &["demo"],
+    )
+    .await;
+    let c = client(&emu, "demo");
+    let value = "x".repeat(25 * 1024 - 8);
+    for i in 0..130 {
+        set(&c, "many", &format!("{i:07}{value}")).await;
+    }
+    let blob = c
+        .backup_secret("many", None)
+        .await
+        .expect("backup")
+        .into_model()
+        .expect("m")
+        .value
+        .expect("blob");
+    // The request carries it base64url-encoded: more than the 4 MiB of any other body.
+    assert!(blob.len() / 3 * 4 > 4 * 1024 * 1024, "{} bytes", blob.len());
+    c.delete_secret("many", None)
+        .await
+        .expect("delete (no soft delete)");
+    let body = RestoreSecretParameters {
+        secret_backup: Some(blob),
+    }
+    .try_into()
+    .expect("body");
+    let restored = c
+        .restore_secret(body, None)
+        .await
+        .expect("restored")
+        .into_model()
+        .expect("m");
+    assert!(restored.id.is_some_and(|id| id.contains("/secrets/many")));
+}

@@ -253,6 +253,7 @@ fn with_value(revealed: bool, value: &str) -> App {
         name: "app-config".into(),
         props: Some(p),
         value: Some(SecretValue::new(value.into())),
+        shown: Some(kvtui::app::versions::pretty(value)),
         revealed,
         scroll: 0,
         error: None,
@@ -577,9 +578,14 @@ fn versions_and_the_comparison() {
                     props: v.items[i].clone(),
                     value: Some(SecretValue::new(value.into())),
                 };
+                let (newer, older) = (
+                    "host=db\nport=6432\nuser=old",
+                    "host=db\nport=5432\nuser=old",
+                );
                 v.compare = Some(Compare {
-                    newer: side(0, "host=db\nport=6432\nuser=old"),
-                    older: side(1, "host=db\nport=5432\nuser=old"),
+                    newer: side(0, newer),
+                    older: side(1, older),
+                    rows: Some(kvtui::app::versions::diff_rows(newer, older)),
                     revealed,
                     scroll: 0,
                     error: None,

@@ -31,6 +31,7 @@ impl App {
                     match response {
                         Response::Value { props, value } => {
                             panel.props = Some(props);
+                            panel.shown = Some(super::versions::pretty(value.expose()));
                             panel.value = Some(value);
                         }
                         Response::Failed(e) => {

@@ -128,6 +128,8 @@ pub struct ValuePanel {
     pub name: String,
     pub props: Option<SecretProps>,
     pub value: Option<SecretValue>,
+    /// The value as shown (JSON pretty-printed), made once when it arrives.
+    pub shown: Option<SecretValue>,
     pub revealed: bool,
     pub scroll: u16,
     pub error: Option<VaultError>,
@@ -139,6 +141,7 @@ impl ValuePanel {
             name: p.name.clone(),
             props: Some(p),
             value: None,
+            shown: None,
             revealed: false,
             scroll: 0,
             error: None,

@@ -29,30 +29,95 @@ pub struct Side {
 pub struct Compare {
     pub newer: Side,
     pub older: Side,
+    /// The line diff, made once when both values are in.
+    pub rows: Option<Vec<DiffRow>>,
     pub revealed: bool,
     pub scroll: u16,
     pub error: Option<String>,
 }
 
-/// One row of a line diff: the newer side's line, the older side's, and whether they differ.
+/// One row of a line diff: the newer side's line, the older side's, and whether they differ. The
+/// lines are values: zeroized when dropped, redacted in `Debug`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DiffRow {
-    pub newer: Option<String>,
-    pub older: Option<String>,
+    pub newer: Option<SecretValue>,
+    pub older: Option<SecretValue>,
     pub changed: bool,
 }
 
-/// Pretty-prints JSON (as the value panel does); other text as it is.
-pub fn pretty(value: &str) -> String {
-    let trimmed = value.trim_start();
-    if trimmed.starts_with('{') || trimmed.starts_with('[') {
-        if let Ok(v) = serde_json::from_str::<serde_json::Value>(value) {
-            if let Ok(p) = serde_json::to_string_pretty(&v) {
-                return p;
+/// Pretty-prints JSON (two-space indent, as serde_json does) into a zeroized buffer, without parsing
+/// the value into strings that would be dropped unwiped; other text as it is. Done once, when a value
+/// arrives, not per frame.
+pub fn pretty(value: &str) -> SecretValue {
+    let t = value.trim_start();
+    let json = (t.starts_with('{') || t.starts_with('['))
+        && serde_json::from_str::<serde::de::IgnoredAny>(value).is_ok();
+    if !json {
+        return SecretValue::new(value.to_string());
+    }
+    let mut out = String::with_capacity(value.len() * 2);
+    let mut depth = 0usize;
+    let (mut in_str, mut escaped) = (false, false);
+    let chars: Vec<char> = value.chars().collect();
+    let newline = |out: &mut String, depth: usize| {
+        out.push('\n');
+        for _ in 0..depth {
+            out.push_str("  ");
+        }
+    };
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if in_str {
+            out.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_str = false,
+                _ => {}
+            }
+        } else {
+            match c {
+                '"' => {
+                    in_str = true;
+                    out.push(c);
+                }
+                '{' | '[' => {
+                    out.push(c);
+                    // An empty object or array stays on one line.
+                    let next = chars[i + 1..].iter().find(|c| !c.is_whitespace());
+                    if matches!((c, next), ('{', Some('}')) | ('[', Some(']'))) {
+                        while chars.get(i + 1).is_some_and(|c| c.is_whitespace()) {
+                            i += 1;
+                        }
+                    } else {
+                        depth += 1;
+                        newline(&mut out, depth);
+                    }
+                }
+                '}' | ']' => {
+                    let opened = out.ends_with('{') || out.ends_with('[');
+                    if !opened {
+                        depth = depth.saturating_sub(1);
+                        newline(&mut out, depth);
+                    }
+                    out.push(c);
+                }
+                ',' => {
+                    out.push(',');
+                    newline(&mut out, depth);
+                }
+                ':' => out.push_str(": "),
+                c if c.is_whitespace() => {}
+                c => out.push(c),
             }
         }
+        i += 1;
     }
-    value.to_string()
+    let mut chars = chars;
+    zeroize::Zeroize::zeroize(&mut chars);
+    // Capacity was reserved ahead, so `out` did not reallocate (and leave copies) as it grew much.
+    SecretValue::new(out)
 }
 
 /// A real line diff: an inserted line shows as one added row, not as every later line changed.
@@ -60,8 +125,8 @@ pub fn diff_rows(newer: &str, older: &str) -> Vec<DiffRow> {
     let diff = TextDiff::from_lines(older, newer);
     let mut rows: Vec<DiffRow> = Vec::new();
     // Pair deletions with the insertions that follow them, so a changed line sits beside its old self.
-    let mut deleted: Vec<String> = Vec::new();
-    let flush = |rows: &mut Vec<DiffRow>, deleted: &mut Vec<String>| {
+    let mut deleted: Vec<SecretValue> = Vec::new();
+    let flush = |rows: &mut Vec<DiffRow>, deleted: &mut Vec<SecretValue>| {
         for d in deleted.drain(..) {
             rows.push(DiffRow {
                 newer: None,
@@ -72,7 +137,7 @@ pub fn diff_rows(newer: &str, older: &str) -> Vec<DiffRow> {
     };
     let mut paired = 0usize;
     for change in diff.iter_all_changes() {
-        let line = change.value().trim_end_matches(['\n', '\r']).to_string();
+        let line = SecretValue::new(change.value().trim_end_matches(['\n', '\r']).to_string());
         match change.tag() {
             ChangeTag::Equal => {
                 flush(&mut rows, &mut deleted);
@@ -302,6 +367,12 @@ impl App {
                         Response::Failed(e) => c.error = Some(e.summary()),
                         _ => {}
                     }
+                    if let (Some(n), Some(o)) = (&c.newer.value, &c.older.value) {
+                        c.rows = Some(diff_rows(
+                            pretty(n.expose()).expose(),
+                            pretty(o.expose()).expose(),
+                        ));
+                    }
                 }
             }
             _ => {}
@@ -338,11 +409,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn json_is_pretty_printed_as_serde_does() {
+        for v in [
+            r#"{"a":{"b":[1,2,{}],"c":"x,{y}:\"z\""},"d":[],"e":null}"#,
+            r#"[ {"k": true} , 3.5 ]"#,
+        ] {
+            let ours = pretty(v);
+            let serde = serde_json::to_string_pretty(
+                &serde_json::from_str::<serde_json::Value>(v).expect("json"),
+            )
+            .expect("pretty");
+            assert_eq!(ours.expose(), serde);
+        }
+        assert_eq!(pretty("not json {").expose(), "not json {");
+    }
+
+    #[test]
     fn one_inserted_line_marks_one_row() {
         let rows = diff_rows("a\nnew\nb\nc", "a\nb\nc");
         let changed: Vec<bool> = rows.iter().map(|r| r.changed).collect();
         assert_eq!(changed, [false, true, false, false]);
-        assert_eq!(rows[1].newer.as_deref(), Some("new"));
+        assert_eq!(rows[1].newer.as_ref().map(|v| v.expose()), Some("new"));
         assert_eq!(rows[1].older, None);
     }
 
@@ -352,8 +439,8 @@ mod tests {
         assert_eq!(
             rows[1],
             DiffRow {
-                newer: Some("B".into()),
-                older: Some("b".into()),
+                newer: Some(SecretValue::new("B".into())),
+                older: Some(SecretValue::new("b".into())),
                 changed: true
             }
         );

@@ -3,6 +3,7 @@
 //! gets its answer, so `kill -9` loses no acknowledged write. On start the file is read (the last line
 //! of a name wins; a torn final line from a crash is ignored), then rewritten compacted, atomically.
 
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -101,20 +102,50 @@ pub fn compact(entries: Vec<Entry>) -> Vec<Entry> {
         .collect()
 }
 
-/// The open data file.
+/// The open data file. Each change appends the name's new state; when the file has grown past twice
+/// what is live (plus 1 MiB), it is rewritten compacted, so its size stays proportional to the data.
 pub struct DataFile {
     path: PathBuf,
-    file: Mutex<File>,
+    inner: Mutex<Inner>,
+}
+
+struct Inner {
+    file: File,
+    /// Bytes in the file now.
+    written: u64,
+    /// The last line of each name, and their total size: what a compacted file would hold.
+    last: HashMap<(String, String), Zeroizing<Vec<u8>>>,
+    live: u64,
+}
+
+const COMPACT_SLACK: u64 = 1024 * 1024;
+
+fn key(vault: &str, name: &str) -> (String, String) {
+    (vault.to_ascii_lowercase(), name.to_ascii_lowercase())
 }
 
 impl DataFile {
     /// Rewrites `path` to hold exactly `entries` (atomically), then opens it for appending.
     pub fn create_compacted(path: &Path, entries: &[Entry]) -> Result<Self> {
+        let mut last = HashMap::new();
+        for e in entries {
+            let mut line = Zeroizing::new(serde_json::to_vec(e).context("serialising state")?);
+            line.push(b'\n');
+            last.insert(key(&e.vault, &e.name), line);
+        }
+        let inner = Self::rewrite(path, last)?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            inner: Mutex::new(inner),
+        })
+    }
+
+    /// Writes the live lines atomically and opens the file for appending.
+    fn rewrite(path: &Path, last: HashMap<(String, String), Zeroizing<Vec<u8>>>) -> Result<Inner> {
         // Values pass through these buffers: wipe them afterwards.
         let mut text = Zeroizing::new(Vec::new());
-        for e in entries {
-            serde_json::to_writer(&mut *text, e).context("serialising state")?;
-            text.push(b'\n');
+        for line in last.values() {
+            text.extend_from_slice(line);
         }
         crate::paths::write_private_atomic(path, &text)
             .with_context(|| format!("writing {}", path.display()))?;
@@ -122,9 +153,12 @@ impl DataFile {
             .append(true)
             .open(path)
             .with_context(|| format!("opening {} for appending", path.display()))?;
-        Ok(Self {
-            path: path.to_path_buf(),
-            file: Mutex::new(file),
+        let size = text.len() as u64;
+        Ok(Inner {
+            file,
+            written: size,
+            live: size,
+            last,
         })
     }
 
@@ -132,7 +166,13 @@ impl DataFile {
         &self.path
     }
 
-    /// Appends the state of one name and syncs it to disk.
+    /// The file's size now (for tests and figures).
+    pub fn size(&self) -> u64 {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner()).written
+    }
+
+    /// Appends the state of one name and syncs it to disk; compacts when the file has grown past
+    /// twice the live size.
     pub fn append(&self, vault: &str, name: &str, state: &NameState) -> io::Result<()> {
         let entry = Entry {
             vault: vault.to_string(),
@@ -141,8 +181,29 @@ impl DataFile {
         };
         let mut line = Zeroizing::new(serde_json::to_vec(&entry).map_err(io::Error::other)?);
         line.push(b'\n');
-        let mut f = self.file.lock().unwrap_or_else(|p| p.into_inner());
-        f.write_all(&line)?;
-        f.sync_data()
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        inner.file.write_all(&line)?;
+        inner.file.sync_data()?;
+        inner.written += line.len() as u64;
+        let k = key(vault, name);
+        if let Some(old) = inner.last.remove(&k) {
+            inner.live -= old.len() as u64;
+        }
+        if !state.is_empty() {
+            inner.live += line.len() as u64;
+            inner.last.insert(k, line);
+        }
+        if inner.written > 2 * inner.live + COMPACT_SLACK {
+            let last = std::mem::take(&mut inner.last);
+            match Self::rewrite(&self.path, last.clone()) {
+                Ok(fresh) => *inner = fresh,
+                // The appended file is still whole and correct: compact another time.
+                Err(e) => {
+                    inner.last = last;
+                    tracing::warn!(error = %e, "could not compact the data file");
+                }
+            }
+        }
+        Ok(())
     }
 }

@@ -12,8 +12,6 @@ use crate::app::{relative, App, ValuePanel};
 /// What a masked value looks like, whatever its length.
 pub use crate::app::text::MASK;
 
-use crate::app::versions::pretty;
-
 fn date(d: Option<time::OffsetDateTime>, now: time::OffsetDateTime) -> String {
     match d {
         Some(d) => format!(
@@ -62,7 +60,11 @@ pub fn draw(frame: &mut Frame, app: &App, panel: &ValuePanel, t: &Theme, area: R
         (Some(v), None) if v.is_empty() => {
             vec![Line::from(Span::styled("(empty value)", t.muted()))]
         }
-        (Some(v), None) => pretty(v.expose())
+        (Some(v), None) => panel
+            .shown
+            .as_ref()
+            .unwrap_or(v)
+            .expose()
             .lines()
             .map(|l| Line::from(l.to_string()))
             .collect(),

@@ -8,7 +8,7 @@ use ratatui::Frame;
 
 use super::theme::Theme;
 use super::value::MASK;
-use crate::app::versions::{diff_rows, pretty, short, Compare, Side, VersionsView};
+use crate::app::versions::{short, Compare, Side, VersionsView};
 use crate::app::{list_height, relative, App};
 
 /// Draws the versions list (or the comparison); returns where the rows are, for the mouse.
@@ -115,11 +115,7 @@ fn compare(frame: &mut Frame, app: &App, c: &Compare, t: &Theme, area: Rect) {
     } else {
         " masked — Space reveals · ≠ marks differing lines "
     };
-    let (nv, ov) = (c.newer.value.as_ref(), c.older.value.as_ref());
-    let rows = match (nv, ov) {
-        (Some(n), Some(o)) => Some(diff_rows(&pretty(n.expose()), &pretty(o.expose()))),
-        _ => None,
-    };
+    let rows = &c.rows;
     for (rect, side, which, newer) in [(l, &c.newer, "newer", true), (r, &c.older, "older", false)]
     {
         let mut lines: Vec<Line> = match (&rows, side.value.is_some()) {
@@ -137,7 +133,9 @@ fn compare(frame: &mut Frame, app: &App, c: &Compare, t: &Theme, area: Rect) {
                     match (text, c.revealed) {
                         (None, _) => Line::from(vec![mark, Span::styled("∅", t.muted())]),
                         (Some(_), false) => Line::from(vec![mark, Span::styled(MASK, t.muted())]),
-                        (Some(s), true) => Line::from(vec![mark, Span::styled(s.clone(), style)]),
+                        (Some(s), true) => {
+                            Line::from(vec![mark, Span::styled(s.expose().to_string(), style)])
+                        }
                     }
                 })
                 .collect(),

@@ -2,6 +2,9 @@
 
 use super::*;
 
+/// The most versions a backup may hold.
+pub const MAX_BACKUP_VERSIONS: usize = 500;
+
 impl Service {
     #[allow(clippy::too_many_arguments)]
     pub(super) fn dispatch(
@@ -259,6 +262,14 @@ impl Service {
         let record = vault
             .backup(name, ctx.now)
             .map_err(|e| store_error(e, ctx))?;
+        // The service refuses to back up a secret with more than 500 versions (the wording is ours:
+        // no recorded answer), so every blob it makes can be restored.
+        if record.versions.len() > MAX_BACKUP_VERSIONS {
+            return Err(ApiError::bad(format!(
+                "Secret {name} has {} versions; a backup holds at most {MAX_BACKUP_VERSIONS}.",
+                record.versions.len()
+            )));
+        }
         let blob = self.backup_key.seal(record).ok_or_else(|| {
             ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
