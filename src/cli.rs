@@ -178,8 +178,9 @@ pub(crate) struct EmulatorArgs {
     /// Port of the managed-identity endpoint (plain HTTP on 127.0.0.1); 0 picks a free one.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub(crate) identity_port: u16,
-    /// A service principal the login.localhost token endpoint accepts (repeatable); without any,
-    /// every client id and secret is accepted.
+    /// A service principal the login.localhost token endpoint accepts (repeatable): ID:SECRET, or
+    /// ID:env:VARIABLE / ID:file:PATH to keep the secret out of the command line. Without any, on
+    /// loopback every client id and secret is accepted; beyond loopback, none.
     #[arg(long = "client", value_name = "ID:SECRET", value_parser = parse_client)]
     pub(crate) clients: Vec<(String, String)>,
     /// How many subscriptions the vaults are spread over (Resource Manager discovery).
@@ -266,18 +267,63 @@ pub(crate) fn parse_user(s: &str) -> Result<(String, Option<String>), String> {
     }
 }
 
+/// `ID:SECRET`, or the secret kept out of argv (and so out of `ps`): `ID:env:VARIABLE` or
+/// `ID:file:PATH`.
 pub(crate) fn parse_client(s: &str) -> Result<(String, String), String> {
-    match s.split_once(':') {
-        Some((id, secret)) if !id.is_empty() && !secret.is_empty() => {
-            Ok((id.to_string(), secret.to_string()))
+    let (id, secret) = match s.split_once(':') {
+        Some((id, secret)) if !id.is_empty() && !secret.is_empty() => (id, secret),
+        _ => {
+            return Err(
+                "expected CLIENT_ID:SECRET, CLIENT_ID:env:VARIABLE or CLIENT_ID:file:PATH".into(),
+            )
         }
-        _ => Err("expected CLIENT_ID:SECRET".into()),
+    };
+    let secret = if let Some(var) = secret.strip_prefix("env:") {
+        std::env::var(var).map_err(|_| format!("the variable {var} is not set"))?
+    } else if let Some(path) = secret.strip_prefix("file:") {
+        std::fs::read_to_string(path)
+            .map_err(|e| format!("reading {path}: {e}"))?
+            .trim()
+            .to_string()
+    } else {
+        secret.to_string()
+    };
+    if secret.is_empty() {
+        return Err(format!("the secret of client {id} is empty"));
     }
+    Ok((id.to_string(), secret))
 }
 
 pub(crate) fn parse_rate(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
         _ => Err(format!("'{s}' is not a fraction from 0 to 1")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_secrets_come_from_argv_the_environment_or_a_file() {
+        assert_eq!(
+            parse_client("app:s3cret"),
+            Ok(("app".into(), "s3cret".into()))
+        );
+        std::env::set_var("KVTUI_TEST_CLIENT_SECRET", "from-env");
+        assert_eq!(
+            parse_client("app:env:KVTUI_TEST_CLIENT_SECRET"),
+            Ok(("app".into(), "from-env".into()))
+        );
+        let dir = tempfile::tempdir().expect("dir");
+        let f = dir.path().join("secret");
+        std::fs::write(&f, "from-file\n").expect("write");
+        assert_eq!(
+            parse_client(&format!("app:file:{}", f.display())),
+            Ok(("app".into(), "from-file".into()))
+        );
+        assert!(parse_client("app:env:KVTUI_NO_SUCH_VARIABLE").is_err());
+        assert!(parse_client("app").is_err());
     }
 }

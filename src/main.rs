@@ -70,7 +70,7 @@ async fn run_emulator(args: EmulatorArgs) -> Result<()> {
         },
         keys: KeyStore::Dir(dir),
         identity_port: Some(args.identity_port),
-        clients: emulator::Clients(args.clients.into_iter().collect()),
+        clients: emulator::Clients(args.clients.into_iter().collect(), false),
         arm: emulator::ArmConfig {
             subscriptions: usize::from(args.subscriptions),
             forbidden: args.forbidden_subscription,

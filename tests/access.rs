@@ -48,6 +48,7 @@ async fn emulator(access: AccessConfig) -> Emulator {
             .iter()
             .map(|a| (a.to_string(), "pw".to_string()))
             .collect(),
+        false,
     );
     cfg.access = access;
     start_config(cfg).await

@@ -37,6 +37,7 @@ async fn strict_emulator(clients: &[(&str, &str)]) -> Emulator {
             .iter()
             .map(|(a, b)| (a.to_string(), b.to_string()))
             .collect(),
+        false,
     );
     start_config(cfg).await
 }

@@ -67,7 +67,10 @@ async fn cli_managed_identity_and_service_principal_credentials() {
     let mut cfg = config(VaultPolicy::default(), &["demo"]);
     cfg.require_issued_tokens = true;
     cfg.identity_port = Some(0);
-    cfg.clients = Clients([("app-id".to_string(), "app-secret-value".to_string())].into());
+    cfg.clients = Clients(
+        [("app-id".to_string(), "app-secret-value".to_string())].into(),
+        false,
+    );
     let emu = start_config(cfg).await;
     let vault = emu.vault_url("demo");
     let (issued, _) = emu

@@ -212,9 +212,10 @@ impl Users {
     }
 }
 
-/// Client id → secret pairs the Entra endpoint checks (`--client ID:SECRET`); empty accepts anyone.
+/// Client id → secret pairs the Entra endpoint checks (`--client ID:SECRET`); empty accepts anyone on
+/// loopback. The flag says the endpoint is reachable beyond loopback: then empty accepts no one.
 #[derive(Clone, Debug, Default)]
-pub struct Clients(pub HashMap<String, String>);
+pub struct Clients(pub HashMap<String, String>, pub bool);
 
 fn entra_error(
     status: StatusCode,
@@ -310,6 +311,16 @@ pub fn entra(
                     "invalid_request",
                     7000216,
                     "'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' grant type.",
+                    rng,
+                );
+            }
+            // Beyond loopback (strict), only the clients given with --client get tokens.
+            if clients.0.is_empty() && clients.1 {
+                return entra_error(
+                    StatusCode::BAD_REQUEST,
+                    "unauthorized_client",
+                    700016,
+                    &format!("Application with identifier '{client_id}' was not found in the directory '{}': beyond loopback this local endpoint issues tokens only to the clients given with --client.", issuer.tenant),
                     rng,
                 );
             }
@@ -516,6 +527,41 @@ pub async fn serve_managed_identity(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn beyond_loopback_only_known_clients_get_tokens() {
+        let issuer = TokenIssuer::new(&[1; 32], "t");
+        let req = |body: &str| {
+            Request::builder()
+                .method(Method::POST)
+                .uri("/t/oauth2/v2.0/token")
+                .body(Bytes::from(body.to_string()))
+                .expect("request")
+        };
+        let ask = "grant_type=client_credentials&client_id=anyone&client_secret=x&scope=https%3A%2F%2Fvault.azure.net%2F.default";
+        let rng = SystemRandom::new();
+        let open = Clients(HashMap::new(), false);
+        let (status, _) = entra(
+            &issuer,
+            &open,
+            &Users::default(),
+            &req(ask),
+            "login.localhost",
+            &rng,
+        );
+        assert_eq!(status, StatusCode::OK, "on loopback, anyone");
+        let exposed = Clients(HashMap::new(), true);
+        let (status, body) = entra(
+            &issuer,
+            &exposed,
+            &Users::default(),
+            &req(ask),
+            "login.localhost",
+            &rng,
+        );
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(body["error"], "unauthorized_client");
+    }
 
     #[test]
     fn tokens_are_bound_to_their_audience_and_their_instance() {

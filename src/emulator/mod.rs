@@ -230,8 +230,8 @@ impl Emulator {
         }
 
         let ca = match &config.keys {
-            KeyStore::Memory => Ca::ephemeral()?,
-            KeyStore::Dir(dir) => Ca::load_or_create(dir)?,
+            KeyStore::Memory => Ca::ephemeral(&config.tls_names)?,
+            KeyStore::Dir(dir) => Ca::load_or_create(dir, &config.tls_names)?,
         };
         let backup_bytes = key_bytes(&config.keys, "backup.key")?;
         let backup_key = backup_bytes
@@ -263,6 +263,8 @@ impl Emulator {
         options.strict_tokens =
             config.require_issued_tokens || config.listen.iter().any(|a| !a.is_loopback());
         options.clients = config.clients.clone();
+        // Beyond loopback the token endpoint issues tokens only to known clients.
+        options.clients.1 = config.listen.iter().any(|a| !a.is_loopback());
         options.arm = config.arm.clone();
         options.faults = config.faults.clone();
         config
