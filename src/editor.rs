@@ -168,6 +168,72 @@ fn scrub(dir: &Path, file: &Path) {
     let _ = fs::remove_dir_all(dir);
 }
 
+/// While the editor runs, SIGINT, SIGTERM and SIGHUP (the terminal is in cooked mode: Ctrl-C in the
+/// editor reaches kvtui too) remove the plaintext file and its directory before kvtui dies. The
+/// handler only calls unlink/rmdir/signal/raise, which are async-signal-safe.
+#[cfg(unix)]
+mod on_signal {
+    use std::ffi::CString;
+    use std::sync::atomic::{AtomicPtr, Ordering};
+
+    static FILE: AtomicPtr<libc::c_char> = AtomicPtr::new(std::ptr::null_mut());
+    static DIR: AtomicPtr<libc::c_char> = AtomicPtr::new(std::ptr::null_mut());
+    const SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
+
+    extern "C" fn remove_and_die(sig: libc::c_int) {
+        // SAFETY: the pointers are either null or CStrings leaked by `arm` until `disarm`;
+        // unlink, rmdir, signal and raise are async-signal-safe.
+        unsafe {
+            let f = FILE.load(Ordering::SeqCst);
+            if !f.is_null() {
+                libc::unlink(f);
+            }
+            let d = DIR.load(Ordering::SeqCst);
+            if !d.is_null() {
+                libc::rmdir(d);
+            }
+            libc::signal(sig, libc::SIG_DFL);
+            libc::raise(sig);
+        }
+    }
+
+    /// Installs the handlers for `file` in `dir`.
+    pub fn arm(file: &std::path::Path, dir: &std::path::Path) {
+        use std::os::unix::ffi::OsStrExt;
+        let (Ok(f), Ok(d)) = (
+            CString::new(file.as_os_str().as_bytes()),
+            CString::new(dir.as_os_str().as_bytes()),
+        ) else {
+            return;
+        };
+        FILE.store(f.into_raw(), Ordering::SeqCst);
+        DIR.store(d.into_raw(), Ordering::SeqCst);
+        for s in SIGNALS {
+            // SAFETY: installing a handler that only makes async-signal-safe calls.
+            unsafe {
+                libc::signal(s, remove_and_die as *const () as libc::sighandler_t);
+            }
+        }
+    }
+
+    /// Puts the default handlers back and frees the paths.
+    pub fn disarm() {
+        for s in SIGNALS {
+            // SAFETY: restoring the default disposition.
+            unsafe {
+                libc::signal(s, libc::SIG_DFL);
+            }
+        }
+        for p in [&FILE, &DIR] {
+            let raw = p.swap(std::ptr::null_mut(), Ordering::SeqCst);
+            if !raw.is_null() {
+                // SAFETY: made by CString::into_raw in `arm`, taken back once.
+                drop(unsafe { CString::from_raw(raw) });
+            }
+        }
+    }
+}
+
 /// A warning when the configured editor keeps its own history of edited files.
 pub fn history_warning() -> Option<&'static str> {
     editor_command().first().and_then(|p| keeps_history(p))
@@ -200,10 +266,12 @@ pub fn edit(name: &str, value: &str) -> Edited {
         drop(f);
         let words = editor_command();
         let (program, args) = words.split_first().ok_or("no editor")?;
-        let status = Command::new(program)
-            .args(args)
-            .arg(&file)
-            .status()
+        #[cfg(unix)]
+        on_signal::arm(&file, &dir);
+        let status = Command::new(program).args(args).arg(&file).status();
+        #[cfg(unix)]
+        on_signal::disarm();
+        let status = status
             .map_err(|e| format!("cannot start the editor '{program}': {e} (set $EDITOR)"))?;
         if !status.success() {
             return Err(format!(

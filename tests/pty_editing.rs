@@ -263,3 +263,50 @@ fn read_only_refuses_delete_with_the_reason_and_the_secret_stays() {
     tui.send("q");
     assert!(tui.wait_exit().success());
 }
+
+/// kvtui killed while the editor is open (SIGTERM, or Ctrl-C reaching both in cooked mode): the
+/// plaintext file and its directory are gone all the same.
+#[test]
+fn a_signal_while_the_editor_is_open_leaves_no_file() {
+    let home = tempfile::tempdir().expect("home");
+    let runtime = home.path().join("run");
+    std::fs::create_dir(&runtime).expect("runtime dir");
+    let editor = home.path().join("killer-editor");
+    let marker = home.path().join("editor-started");
+    std::fs::write(
+        &editor,
+        format!(
+            "#!/bin/sh\ntouch '{}'\nkill -TERM $PPID\nsleep 2\n",
+            marker.display()
+        ),
+    )
+    .expect("editor");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let (e, r) = (editor.display().to_string(), runtime.display().to_string());
+    let mut tui = Tui::start_with(
+        &["--demo"],
+        home.path(),
+        &[
+            ("EDITOR", Some(&e)),
+            ("VISUAL", None),
+            ("XDG_RUNTIME_DIR", Some(&r)),
+        ],
+    );
+    open_demo(&mut tui);
+    filter(&mut tui, "smtp-password");
+    tui.wait_for("1 of 55");
+    tui.send("E");
+    let status = tui.wait_exit();
+    assert!(!status.success(), "killed by the signal");
+    assert!(marker.exists(), "the editor ran");
+    let left: Vec<_> = std::fs::read_dir(&runtime)
+        .expect("runtime")
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
