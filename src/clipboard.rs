@@ -43,9 +43,15 @@ impl Backend {
 
 /// The OSC 52 sequence that puts `text` in the terminal's clipboard (tmux stores and forwards it
 /// with `set -g set-clipboard on`). An empty text clears it.
-pub fn osc52(text: &str) -> Vec<u8> {
-    let b64 = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
-    format!("\x1b]52;c;{b64}\x07").into_bytes()
+/// The OSC 52 sequence that puts `text` on the terminal's clipboard; zeroized when dropped (it is the
+/// value, base64-encoded).
+pub fn osc52(text: &str) -> Zeroizing<Vec<u8>> {
+    let b64 = Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(text.as_bytes()));
+    let mut out = Zeroizing::new(Vec::with_capacity(b64.len() + 8));
+    out.extend_from_slice(b"\x1b]52;c;");
+    out.extend_from_slice(b64.as_bytes());
+    out.push(0x07);
+    out
 }
 
 enum Cmd {
@@ -159,7 +165,7 @@ pub struct Pending {
 pub struct Copied {
     pub backend: Backend,
     /// Bytes to write to the terminal (OSC 52), through the same writer as the frames.
-    pub terminal_bytes: Option<Vec<u8>>,
+    pub terminal_bytes: Option<Zeroizing<Vec<u8>>>,
     pub pending: Option<Pending>,
 }
 
@@ -252,7 +258,7 @@ impl Clipboard {
     /// Clears a pending copy: the system clipboard only if it still holds what kvtui put there.
     /// Returns bytes for the terminal (OSC 52 cannot be read back: it is cleared unconditionally),
     /// and whether anything was cleared.
-    pub fn clear(&mut self, pending: &Pending) -> (Option<Vec<u8>>, bool) {
+    pub fn clear(&mut self, pending: &Pending) -> (Option<Zeroizing<Vec<u8>>>, bool) {
         match pending.backend {
             Backend::Osc52 => (Some(osc52("")), true),
             Backend::System => {
@@ -417,7 +423,7 @@ pub struct Session {
 /// What a copy did, as the app shows it.
 pub struct SessionCopy {
     pub backend: &'static str,
-    pub terminal_bytes: Option<Vec<u8>>,
+    pub terminal_bytes: Option<Zeroizing<Vec<u8>>>,
     pub deadline: Option<Instant>,
     pub hint: Option<String>,
 }
@@ -466,7 +472,7 @@ impl Session {
 
     /// Clears the last sensitive copy when its time has come: the bytes to write to the terminal, and
     /// whether the clipboard still held it (else it was left alone).
-    pub fn clear_if_due(&mut self, now: Instant) -> Option<(Option<Vec<u8>>, bool)> {
+    pub fn clear_if_due(&mut self, now: Instant) -> Option<(Option<Zeroizing<Vec<u8>>>, bool)> {
         if self.pending.as_ref().is_none_or(|p| now < p.deadline) {
             return None;
         }
@@ -494,9 +500,9 @@ mod tests {
     fn osc52_is_base64_between_the_markers() {
         assert_eq!(
             osc52("hi\nthere ✓"),
-            b"\x1b]52;c;aGkKdGhlcmUg4pyT\x07".to_vec()
+            Zeroizing::new(b"\x1b]52;c;aGkKdGhlcmUg4pyT\x07".to_vec())
         );
-        assert_eq!(osc52(""), b"\x1b]52;c;\x07".to_vec());
+        assert_eq!(osc52(""), Zeroizing::new(b"\x1b]52;c;\x07".to_vec()));
     }
 
     #[test]

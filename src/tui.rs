@@ -170,6 +170,15 @@ async fn ready_now<S: futures::Stream + Unpin>(stream: &mut S) -> Option<Option<
     .await
 }
 
+/// One terminal event into the app; pasted text (it may be a secret value) is wiped afterwards.
+fn handle(app: &mut App, ev: crossterm::event::Event) -> Vec<Effect> {
+    let effects = app.on_event(&ev);
+    if let crossterm::event::Event::Paste(mut text) = ev {
+        zeroize::Zeroize::zeroize(&mut text);
+    }
+    effects
+}
+
 /// Draws a frame and keeps what the view reported of its layout, for the mouse.
 fn draw(terminal: &mut Term, app: &mut App) -> Result<()> {
     let mut hits = Default::default();
@@ -220,12 +229,12 @@ pub async fn run(
         tokio::select! {
             ev = events.next() => match ev {
                 Some(Ok(ev)) => {
-                    effects.extend(app.on_event(&ev));
+                    effects.extend(handle(&mut app, ev));
                     // Drain whatever else is already waiting, then draw once. Poll with this task's
                     // own waker: a no-op waker (`now_or_never`) would be kept by crossterm's wake
                     // thread, and later key presses would never wake the loop.
                     while let Some(Some(Ok(ev))) = ready_now(&mut events).await {
-                        effects.extend(app.on_event(&ev));
+                        effects.extend(handle(&mut app, ev));
                     }
                 }
                 Some(Err(e)) => return Err(e).context("reading the terminal"),
