@@ -321,8 +321,9 @@ fn under_load_kill_dash_nine_loses_no_acknowledged_write() {
     let proc = Arc::new(Mutex::new(Some(emu.proc)));
     let acks = Arc::new(AtomicUsize::new(0));
     let start = std::time::Instant::now();
-    // Per client: (last acknowledged value, the one attempted after it) for each of its names.
-    let outcomes: Vec<Vec<(String, Option<String>, Option<String>)>> = rt.block_on(async {
+    // Per client and name: (name, the last acknowledged value, the one attempted after it).
+    type Outcome = (String, Option<String>, Option<String>);
+    let outcomes: Vec<Vec<Outcome>> = rt.block_on(async {
         let mut tasks = Vec::new();
         for client in 0..CLIENTS {
             let (url, ca, acks, proc) = (url.clone(), ca.clone(), acks.clone(), proc.clone());
@@ -335,7 +336,7 @@ fn under_load_kill_dash_nine_loses_no_acknowledged_write() {
                     Some(azure_core::http::RetryOptions::none()),
                 )
                 .expect("client");
-                let mut state: Vec<(String, Option<String>, Option<String>)> = (0..5)
+                let mut state: Vec<Outcome> = (0..5)
                     .map(|n| (format!("load-{client:02}-{n}"), None, None))
                     .collect();
                 for i in 0..OPS {
