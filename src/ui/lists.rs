@@ -47,12 +47,7 @@ fn draw_table(
     let header = TableRow::new(header).style(t.header());
     let table = Table::new(rows, widths).header(header).column_spacing(1);
     frame.render_widget(table, area);
-    let body = Rect {
-        y: area.y + 1,
-        height: area.height.saturating_sub(1),
-        ..area
-    };
-    Some((body, first))
+    Some((super::below(area, 1), first))
 }
 
 /// `text` with the characters at `matched` (char indices) in `hit` style.

@@ -288,6 +288,15 @@ pub fn field_spans(text: &str, cursor: usize, t: &Theme) -> Vec<Span<'static>> {
     spans
 }
 
+/// `area` without its first `rows` rows (a table's header, a block's top line): where its rows are.
+pub fn below(area: Rect, rows: u16) -> Rect {
+    Rect {
+        y: area.y + rows.min(area.height),
+        height: area.height.saturating_sub(rows),
+        ..area
+    }
+}
+
 /// A rectangle of `w`×`h` centred in `area` (clipped to it).
 pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);

@@ -88,12 +88,7 @@ pub fn draw(
     .block(block);
     frame.render_widget(table, area);
     // Below the block's top line and the header.
-    let body = Rect {
-        y: area.y + 2,
-        height: area.height.saturating_sub(2),
-        ..area
-    };
-    Some((body, offset))
+    Some((super::below(area, 2), offset))
 }
 
 /// A side's title: newer/older, the version, when it was made.

@@ -2,6 +2,24 @@
 
 use super::*;
 
+/// A listing streamed page by page: the pager, the item type the views get, the response variant.
+/// (The SDK's page models share their fields but no trait.)
+macro_rules! list {
+    ($pager:expr, $item:ty, $variant:ident, $send:expr) => {
+        stream_pages(
+            $pager.map_err(sdk)?.into_pages(),
+            |page| {
+                let page = page.into_model().map_err(sdk)?;
+                let items = page.value.iter().map(<$item>::from).collect();
+                Ok((items, last_page(page.next_link.as_deref())))
+            },
+            |items, done| Response::$variant { items, done },
+            $send,
+        )
+        .await
+    };
+}
+
 /// The SDK knows there is no next page only once it asks: a page without a next link is the last.
 fn last_page(next_link: Option<&str>) -> bool {
     next_link.is_none_or(str::is_empty)
@@ -137,38 +155,20 @@ pub(super) async fn operate(
 ) -> Result<(), VaultError> {
     match request {
         Request::ListSecrets { .. } => {
-            let pages = client
-                .list_secret_properties(None)
-                .map_err(sdk)?
-                .into_pages();
-            stream_pages(
-                pages,
-                |page| {
-                    let page = page.into_model().map_err(sdk)?;
-                    let items = page.value.iter().map(SecretProps::from).collect();
-                    Ok((items, last_page(page.next_link.as_deref())))
-                },
-                |items, done| Response::SecretsPage { items, done },
-                send,
+            list!(
+                client.list_secret_properties(None),
+                SecretProps,
+                SecretsPage,
+                send
             )
-            .await
         }
         Request::ListDeleted { .. } => {
-            let pages = client
-                .list_deleted_secret_properties(None)
-                .map_err(sdk)?
-                .into_pages();
-            stream_pages(
-                pages,
-                |page| {
-                    let page = page.into_model().map_err(sdk)?;
-                    let items = page.value.iter().map(DeletedProps::from).collect();
-                    Ok((items, last_page(page.next_link.as_deref())))
-                },
-                |items, done| Response::DeletedPage { items, done },
-                send,
+            list!(
+                client.list_deleted_secret_properties(None),
+                DeletedProps,
+                DeletedPage,
+                send
             )
-            .await
         }
         Request::GetSecret { name, version, .. } => {
             let opts = SecretClientGetSecretOptions {
