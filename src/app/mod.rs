@@ -90,6 +90,9 @@ pub struct App {
     /// Derived: the visible rows of the current list (filtered and sorted).
     pub rows: Vec<Row>,
     rows_dirty: bool,
+    /// The sort key of each row, and how many items the rows were made from (new pages merge in).
+    row_keys: Vec<rows::RowKey>,
+    rows_from_len: usize,
     /// A secret to put the cursor on once the rows are recomputed (a created one).
     select_name: Option<String>,
     next_id: RequestId,
@@ -133,6 +136,8 @@ impl App {
             tick: 0,
             rows: Vec::new(),
             rows_dirty: true,
+            row_keys: Vec::new(),
+            rows_from_len: 0,
             select_name: None,
             next_id: 1 << 32,
         }

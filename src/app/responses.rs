@@ -201,8 +201,9 @@ impl App {
             }
             _ => return Vec::new(),
         };
-        if self.tab == tab {
-            self.invalidate();
+        if self.tab == tab && self.screen == super::Screen::Vault {
+            // Only new items: merged into the sorted rows, not everything sorted again.
+            self.extend_rows();
         }
         Vec::new()
     }

@@ -11,6 +11,14 @@ pub struct Row {
     pub matched: Vec<usize>,
 }
 
+/// A row's sort key, made once per item: (negated fuzzy score, lower-cased name), or a date.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum RowKey {
+    Name(i64, String),
+    Time(std::cmp::Reverse<Option<time::OffsetDateTime>>),
+    Expires(bool, Option<time::OffsetDateTime>),
+}
+
 /// A selectable list's cursor and scroll position.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Cursor {
@@ -89,55 +97,132 @@ impl App {
         pos.is_some()
     }
 
-    fn compute_rows(&self) -> Vec<Row> {
+    /// The sort key of one item, computed once (names lower-cased once, not per comparison).
+    fn sort_key(&self, p: &SecretProps, score: i64, fuzzy: bool) -> RowKey {
+        let score = if fuzzy && self.sort == super::SortKey::Name {
+            -score
+        } else {
+            0
+        };
+        match self.sort {
+            super::SortKey::Name => RowKey::Name(score, p.name.to_lowercase()),
+            super::SortKey::Updated => RowKey::Time(std::cmp::Reverse(p.updated)),
+            // Soonest first; no expiry last.
+            super::SortKey::Expires => RowKey::Expires(p.expires.is_none(), p.expires),
+        }
+    }
+
+    /// The rows (and their keys) of the items from `from` on, sorted.
+    fn rows_from(&self, from: usize) -> Vec<(RowKey, Row)> {
         let f = Filter::parse(self.filter.value());
         let empty = std::collections::BTreeMap::new();
-        let mut scored: Vec<(i64, Row)> = Vec::new();
-        let mut keep = |i: usize, hit: Option<(i64, Vec<usize>)>| {
-            if let Some((s, matched)) = hit {
-                scored.push((s, Row { index: i, matched }));
-            }
-        };
+        let fuzzy = !f.fuzzy.is_empty();
+        let mut out: Vec<(RowKey, Row)> = Vec::new();
         match self.screen {
             Screen::Vaults => {
-                for (i, v) in self.vaults.entries.iter().enumerate() {
-                    keep(i, f.matches(&v.name, None, &empty));
+                for (i, v) in self.vaults.entries.iter().enumerate().skip(from) {
+                    if let Some((s, matched)) = f.matches(&v.name, None, &empty) {
+                        // The picker keeps the list's order, best matches first.
+                        let key = RowKey::Name(if fuzzy { -s } else { 0 }, String::new());
+                        out.push((key, Row { index: i, matched }));
+                    }
                 }
             }
             Screen::Vault => {
                 let Some(vault) = &self.vault else {
                     return Vec::new();
                 };
-                let props: Vec<&SecretProps> = match self.tab {
-                    Tab::Secrets => vault.secrets.iter().collect(),
-                    Tab::Deleted => vault.deleted.iter().map(|d| &d.props).collect(),
+                let props: Box<dyn Iterator<Item = &SecretProps>> = match self.tab {
+                    Tab::Secrets => Box::new(vault.secrets.iter()),
+                    Tab::Deleted => Box::new(vault.deleted.iter().map(|d| &d.props)),
                 };
-                for (i, p) in props.iter().enumerate() {
-                    keep(i, f.matches(&p.name, p.content_type.as_deref(), &p.tags));
-                }
-                let key = |r: &Row| props[r.index];
-                match self.sort {
-                    super::SortKey::Name => scored.sort_by(|a, b| {
-                        key(&a.1)
-                            .name
-                            .to_lowercase()
-                            .cmp(&key(&b.1).name.to_lowercase())
-                    }),
-                    super::SortKey::Updated => {
-                        scored.sort_by_key(|r| std::cmp::Reverse(key(&r.1).updated))
-                    }
-                    // Soonest first; no expiry last.
-                    super::SortKey::Expires => {
-                        scored.sort_by_key(|r| (key(&r.1).expires.is_none(), key(&r.1).expires))
+                for (i, p) in props.enumerate().skip(from) {
+                    if let Some((s, matched)) =
+                        f.matches(&p.name, p.content_type.as_deref(), &p.tags)
+                    {
+                        out.push((self.sort_key(p, s, fuzzy), Row { index: i, matched }));
                     }
                 }
             }
         }
-        if !f.fuzzy.is_empty() && self.sort == super::SortKey::Name {
-            // With a fuzzy pattern, the best matches come first.
-            scored.sort_by_key(|r| std::cmp::Reverse(r.0));
+        // Stable: equal keys keep the list's order.
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
+    fn compute_rows(&mut self) -> Vec<Row> {
+        let all = self.rows_from(0);
+        let (keys, rows): (Vec<RowKey>, Vec<Row>) = all.into_iter().unzip();
+        self.row_keys = keys;
+        self.rows_from_len = self.source_len();
+        rows
+    }
+
+    /// The number of items the current list is made from.
+    fn source_len(&self) -> usize {
+        match (self.screen, self.tab, &self.vault) {
+            (Screen::Vaults, _, _) => self.vaults.entries.len(),
+            (Screen::Vault, Tab::Secrets, Some(v)) => v.secrets.len(),
+            (Screen::Vault, Tab::Deleted, Some(v)) => v.deleted.len(),
+            _ => 0,
         }
-        scored.into_iter().map(|(_, r)| r).collect()
+    }
+
+    /// A page was appended to the current list: merge its rows into the sorted ones (keys made
+    /// once each), instead of sorting everything again. Pages come in name order, so usually the new
+    /// rows just go at the end.
+    pub(super) fn extend_rows(&mut self) {
+        if self.rows_dirty || self.row_keys.len() != self.rows.len() {
+            self.rows_dirty = true;
+            return;
+        }
+        let new = self.rows_from(self.rows_from_len);
+        self.rows_from_len = self.source_len();
+        if new.is_empty() {
+            return;
+        }
+        let at_end = match (self.row_keys.last(), new.first()) {
+            (Some(last), Some((first, _))) => last <= first,
+            _ => true,
+        };
+        if at_end {
+            for (k, r) in new {
+                self.row_keys.push(k);
+                self.rows.push(r);
+            }
+            return;
+        }
+        // The cursor stays on the same secret while rows are merged in above it.
+        let selected = self
+            .rows
+            .get(self.current_cursor().selected)
+            .map(|r| r.index);
+        let old_keys = std::mem::take(&mut self.row_keys);
+        let old_rows = std::mem::take(&mut self.rows);
+        let mut old = old_keys.into_iter().zip(old_rows).peekable();
+        let mut new = new.into_iter().peekable();
+        let mut keys = Vec::with_capacity(old.len() + new.len());
+        let mut rows = Vec::with_capacity(keys.capacity());
+        loop {
+            let take_old = match (old.peek(), new.peek()) {
+                (Some(a), Some(b)) => a.0 <= b.0,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => break,
+            };
+            let next = if take_old { old.next() } else { new.next() };
+            if let Some((k, r)) = next {
+                keys.push(k);
+                rows.push(r);
+            }
+        }
+        self.row_keys = keys;
+        self.rows = rows;
+        if let Some(item) = selected {
+            if let Some(pos) = self.rows.iter().position(|r| r.index == item) {
+                self.cursor().selected = pos;
+            }
+        }
     }
 
     /// Marks the visible rows for recomputation (after changing the data, filter or tab directly).

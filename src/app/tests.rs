@@ -1234,3 +1234,47 @@ fn control_characters_are_shown_as_pictures_and_round_trip_through_the_form() {
     assert!(screen.contains("␛]0;pwned"), "{screen}");
     assert!(!screen.contains('\u{1b}'));
 }
+
+#[test]
+fn pages_merge_into_the_sorted_rows_and_the_cursor_stays_on_its_secret() {
+    let mut list = VaultList::default();
+    list.add("https://v.localhost:1", Source::Flag);
+    let mut app = App::new(list);
+    let ids = sent(&app.open_vault("https://v.localhost:1"));
+    let page = |app: &mut App, names: &[&str], done: bool| {
+        app.on_response(Envelope {
+            id: ids[0].0,
+            response: Response::SecretsPage {
+                items: names.iter().map(|n| props(n)).collect(),
+                done,
+            },
+        });
+        app.prepare();
+    };
+    page(&mut app, &["b", "d", "M", "x"], false);
+    // Put the cursor on "M", then a page that sorts before, between and after it.
+    app.secrets_cursor.selected = 2;
+    assert_eq!(app.selected_secret().map(|p| p.name.as_str()), Some("M"));
+    page(&mut app, &["a", "c", "n", "zz"], false);
+    assert_eq!(
+        app.selected_secret().map(|p| p.name.as_str()),
+        Some("M"),
+        "the same secret"
+    );
+    page(&mut app, &["y"], true);
+    let shown: Vec<String> = app
+        .rows
+        .iter()
+        .filter_map(|r| app.vault.as_ref().map(|v| v.secrets[r.index].name.clone()))
+        .collect();
+    assert_eq!(shown, ["a", "b", "c", "d", "M", "n", "x", "y", "zz"]);
+    // The same as sorting everything.
+    app.invalidate();
+    app.prepare();
+    let again: Vec<String> = app
+        .rows
+        .iter()
+        .filter_map(|r| app.vault.as_ref().map(|v| v.secrets[r.index].name.clone()))
+        .collect();
+    assert_eq!(shown, again);
+}

@@ -1,0 +1,107 @@
+//! The secret list's rows as a big vault streams in, and the filter over them: the figures issue 13
+//! asks for (no assertion; run `cargo bench --bench rows`). Pages of 25, as the service sends them.
+
+use std::time::{Duration, Instant};
+
+use kvtui::app::{App, Job};
+use kvtui::vault::sources::{Source, VaultList};
+use kvtui::vault::{Envelope, Response, SecretProps};
+
+fn props(i: usize) -> SecretProps {
+    SecretProps {
+        name: format!("secret-{i:07}"),
+        id: format!("https://v.localhost/secrets/secret-{i:07}"),
+        enabled: true,
+        ..SecretProps::default()
+    }
+}
+
+/// Streams `n` secrets in pages of 25 into a fresh app, preparing the rows after each page as the
+/// event loop does; returns the app, the total time and the slowest page.
+fn stream(n: usize) -> (App, Duration, Duration) {
+    let mut list = VaultList::default();
+    list.add("https://v.localhost:1", Source::Flag);
+    let mut app = App::new(list);
+    app.size = (200, 60);
+    let _ = app.open_vault("https://v.localhost:1");
+    let id = app
+        .jobs
+        .iter()
+        .find(|(_, j)| matches!(j, Job::ListSecrets))
+        .map(|(id, _)| id)
+        .unwrap_or_default();
+    let start = Instant::now();
+    let mut worst = Duration::ZERO;
+    let mut i = 0;
+    while i < n {
+        let end = (i + 25).min(n);
+        let t = Instant::now();
+        app.on_response(Envelope {
+            id,
+            response: Response::SecretsPage {
+                items: (i..end).map(props).collect(),
+                done: end == n,
+            },
+        });
+        app.prepare();
+        worst = worst.max(t.elapsed());
+        i = end;
+    }
+    (app, start.elapsed(), worst)
+}
+
+fn percentile(mut v: Vec<Duration>, p: f64) -> Duration {
+    v.sort();
+    v[((v.len() - 1) as f64 * p).round() as usize]
+}
+
+/// Typing a filter, one keystroke at a time (each recomputes the rows), and drawing a frame.
+fn filter_and_draw(app: &mut App) {
+    let mut keystrokes = Vec::new();
+    for _ in 0..5 {
+        for q in [
+            "s", "se", "sec", "secr", "secre", "9", "99", "999", "tag:env",
+        ] {
+            app.filter = kvtui::app::text::LineField::new(q);
+            app.invalidate();
+            let t = Instant::now();
+            app.prepare();
+            keystrokes.push(t.elapsed());
+        }
+    }
+    println!(
+        "  filter keystroke: p50 {:.1} ms, p99 {:.1} ms",
+        percentile(keystrokes.clone(), 0.5).as_secs_f64() * 1e3,
+        percentile(keystrokes, 0.99).as_secs_f64() * 1e3
+    );
+    app.filter = kvtui::app::text::LineField::default();
+    app.invalidate();
+    app.prepare();
+    let mut frames = Vec::new();
+    for _ in 0..50 {
+        let mut terminal =
+            ratatui::Terminal::new(ratatui::backend::TestBackend::new(200, 60)).expect("terminal");
+        let t = Instant::now();
+        let _ = terminal.draw(|f| {
+            kvtui::ui::draw(f, app);
+        });
+        frames.push(t.elapsed());
+    }
+    println!(
+        "  draw at 200×60: p50 {:.2} ms, p99 {:.2} ms",
+        percentile(frames.clone(), 0.5).as_secs_f64() * 1e3,
+        percentile(frames, 0.99).as_secs_f64() * 1e3
+    );
+}
+
+fn main() {
+    for n in [1_000, 10_000, 100_000] {
+        let (mut app, total, worst) = stream(n);
+        println!(
+            "stream {n:>7} secrets in pages of 25: {:>8.1} ms total, slowest page {:>6.2} ms",
+            total.as_secs_f64() * 1e3,
+            worst.as_secs_f64() * 1e3
+        );
+        filter_and_draw(&mut app);
+    }
+}
