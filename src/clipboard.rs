@@ -73,7 +73,8 @@ struct SystemClipboard {
 }
 
 impl SystemClipboard {
-    fn start() -> Result<Self, String> {
+    /// Starts the thread; `ready` says (once) whether the clipboard opened. Does not wait.
+    fn spawn() -> Result<(Self, mpsc::Receiver<Result<(), String>>), String> {
         let (tx, rx) = mpsc::channel::<Cmd>();
         let (ready_tx, ready_rx) = mpsc::channel();
         std::thread::Builder::new()
@@ -116,10 +117,7 @@ impl SystemClipboard {
                 }
             })
             .map_err(|e| e.to_string())?;
-        ready_rx
-            .recv_timeout(Duration::from_secs(5))
-            .map_err(|_| "the clipboard did not answer".to_string())??;
-        Ok(Self { tx })
+        Ok((Self { tx }, ready_rx))
     }
 }
 
@@ -173,6 +171,8 @@ pub struct Clipboard {
     mode: Mode,
     clear_after: Duration,
     system: Option<Result<SystemClipboard, String>>,
+    /// Started at launch by `warm_up`, not yet known to have opened.
+    starting: Option<(SystemClipboard, mpsc::Receiver<Result<(), String>>)>,
     key: hmac::Key,
 }
 
@@ -195,6 +195,7 @@ impl Clipboard {
             mode,
             clear_after,
             system: None,
+            starting: None,
             key: hmac::Key::new(hmac::HMAC_SHA256, &k),
         }
     }
@@ -203,9 +204,37 @@ impl Clipboard {
         self.clear_after
     }
 
+    /// Starts the system clipboard in the background (at launch), so the first copy does not wait
+    /// for it to open (it could take seconds on a slow display server).
+    pub fn warm_up(&mut self) {
+        let wanted = matches!(self.mode, Mode::System)
+            || (matches!(self.mode, Mode::Auto) && !remote_session() && has_display());
+        if wanted && self.system.is_none() && self.starting.is_none() {
+            match SystemClipboard::spawn() {
+                Ok(started) => self.starting = Some(started),
+                Err(e) => self.system = Some(Err(e)),
+            }
+        }
+    }
+
     fn system(&mut self) -> Result<&SystemClipboard, String> {
-        let s = self.system.get_or_insert_with(SystemClipboard::start);
-        s.as_ref().map_err(|e| e.clone())
+        if self.system.is_none() {
+            let (sys, ready) = match self.starting.take() {
+                Some(s) => s,
+                None => SystemClipboard::spawn()?,
+            };
+            // Warmed up at launch, this has long been answered.
+            let opened = ready
+                .recv_timeout(Duration::from_secs(5))
+                .map_err(|_| "the clipboard did not answer".to_string())
+                .and_then(|r| r);
+            self.system = Some(opened.map(|()| sys));
+        }
+        match &self.system {
+            Some(Ok(s)) => Ok(s),
+            Some(Err(e)) => Err(e.clone()),
+            None => Err("no clipboard".into()),
+        }
     }
 
     fn backend(&mut self) -> Result<Backend, String> {
@@ -448,7 +477,8 @@ fn tty_path() -> Option<PathBuf> {
 }
 
 impl Session {
-    pub fn new(clipboard: Clipboard) -> Self {
+    pub fn new(mut clipboard: Clipboard) -> Self {
+        clipboard.warm_up();
         Self {
             clipboard,
             pending: None,
