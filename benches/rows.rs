@@ -57,17 +57,21 @@ fn percentile(mut v: Vec<Duration>, p: f64) -> Duration {
 
 /// Typing a filter, one keystroke at a time (each recomputes the rows), and drawing a frame.
 fn filter_and_draw(app: &mut App) {
+    use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+    let key = |c: KeyCode| Event::Key(KeyEvent::new(c, KeyModifiers::NONE));
     let mut keystrokes = Vec::new();
     for _ in 0..5 {
-        for q in [
-            "s", "se", "sec", "secr", "secre", "9", "99", "999", "tag:env",
-        ] {
-            app.filter = kvtui::app::text::LineField::new(q);
-            app.invalidate();
+        // A new filter, typed one character at a time as a user does.
+        let _ = app.on_event(&key(KeyCode::Char('/')));
+        app.prepare();
+        for c in "secret-99".chars() {
+            let _ = app.on_event(&key(KeyCode::Char(c)));
             let t = Instant::now();
             app.prepare();
             keystrokes.push(t.elapsed());
         }
+        let _ = app.on_event(&key(KeyCode::Esc));
+        app.prepare();
     }
     println!(
         "  filter keystroke: p50 {:.1} ms, p99 {:.1} ms",

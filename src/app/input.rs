@@ -111,7 +111,7 @@ impl App {
             Context::Filter => {
                 if self.filter.apply(e) {
                     *self.cursor() = Default::default();
-                    self.invalidate();
+                    self.refilter();
                 }
             }
             _ => {
@@ -153,7 +153,7 @@ impl App {
         if self.filter_editing {
             self.filter.insert_str(line);
             *self.cursor() = Default::default();
-            self.invalidate();
+            self.refilter();
         }
     }
 

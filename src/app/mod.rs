@@ -93,6 +93,8 @@ pub struct App {
     /// The sort key of each row, and how many items the rows were made from (new pages merge in).
     row_keys: Vec<rows::RowKey>,
     rows_from_len: usize,
+    /// What the rows were made for: the list and the filter (a longer query searches only them).
+    rows_for: Option<(Screen, Tab, SortKey, String)>,
     /// A secret to put the cursor on once the rows are recomputed (a created one).
     select_name: Option<String>,
     next_id: RequestId,
@@ -138,6 +140,7 @@ impl App {
             rows_dirty: true,
             row_keys: Vec::new(),
             rows_from_len: 0,
+            rows_for: None,
             select_name: None,
             next_id: 1 << 32,
         }

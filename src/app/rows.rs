@@ -114,6 +114,12 @@ impl App {
 
     /// The rows (and their keys) of the items from `from` on, sorted.
     fn rows_from(&self, from: usize) -> Vec<(RowKey, Row)> {
+        self.rows_among(from, None)
+    }
+
+    /// The rows of the items from `from` on — or, with `only`, of just those items — sorted.
+    fn rows_among(&self, from: usize, only: Option<&[usize]>) -> Vec<(RowKey, Row)> {
+        let wanted = |i: usize| i >= from && only.is_none_or(|o| o.binary_search(&i).is_ok());
         let f = Filter::parse(self.filter.value());
         let empty = std::collections::BTreeMap::new();
         let fuzzy = !f.fuzzy.is_empty();
@@ -121,6 +127,9 @@ impl App {
         match self.screen {
             Screen::Vaults => {
                 for (i, v) in self.vaults.entries.iter().enumerate().skip(from) {
+                    if !wanted(i) {
+                        continue;
+                    }
                     if let Some((s, matched)) = f.matches(&v.name, None, &empty) {
                         // The picker keeps the list's order, best matches first.
                         let key = RowKey::Name(if fuzzy { -s } else { 0 }, String::new());
@@ -137,6 +146,9 @@ impl App {
                     Tab::Deleted => Box::new(vault.deleted.iter().map(|d| &d.props)),
                 };
                 for (i, p) in props.enumerate().skip(from) {
+                    if !wanted(i) {
+                        continue;
+                    }
                     if let Some((s, matched)) =
                         f.matches(&p.name, p.content_type.as_deref(), &p.tags)
                     {
@@ -151,7 +163,31 @@ impl App {
     }
 
     fn compute_rows(&mut self) -> Vec<Row> {
-        let all = self.rows_from(0);
+        // A query that extends the last one only narrows it: search the last matches, not all.
+        let now = (
+            self.screen,
+            self.tab,
+            self.sort,
+            self.filter.value().to_string(),
+        );
+        let narrowing = self
+            .rows_for
+            .take()
+            .is_some_and(|(screen, tab, sort, old)| {
+                let (a, b) = (Filter::parse(&old), Filter::parse(&now.3));
+                (screen, tab, sort) == (now.0, now.1, now.2)
+                    && a.tags == b.tags
+                    && a.types == b.types
+                    && b.fuzzy.starts_with(&a.fuzzy)
+            })
+            && self.rows_from_len == self.source_len();
+        self.rows_for = Some(now);
+        let mut only: Vec<usize> = Vec::new();
+        if narrowing {
+            only = self.rows.iter().map(|r| r.index).collect();
+            only.sort_unstable();
+        }
+        let all = self.rows_among(0, narrowing.then_some(only.as_slice()));
         let (keys, rows): (Vec<RowKey>, Vec<Row>) = all.into_iter().unzip();
         self.row_keys = keys;
         self.rows_from_len = self.source_len();
@@ -227,6 +263,13 @@ impl App {
 
     /// Marks the visible rows for recomputation (after changing the data, filter or tab directly).
     pub fn invalidate(&mut self) {
+        self.rows_dirty = true;
+        // The data, the list or the sort changed: the rows are no base to narrow from.
+        self.rows_for = None;
+    }
+
+    /// Only the filter was typed into: the rows may be narrowed rather than remade.
+    pub(super) fn refilter(&mut self) {
         self.rows_dirty = true;
     }
 

@@ -1278,3 +1278,33 @@ fn pages_merge_into_the_sorted_rows_and_the_cursor_stays_on_its_secret() {
         .collect();
     assert_eq!(shown, again);
 }
+
+#[test]
+fn a_narrowing_query_finds_what_a_full_search_finds() {
+    let names: Vec<String> = (0..300)
+        .map(|i| format!("{}-{i:03}", ["db", "api", "dbx", "cache"][i % 4]))
+        .collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut app = loaded(&refs, &[]);
+    let shown = |app: &App| -> Vec<usize> { app.rows.iter().map(|r| r.index).collect() };
+    press(&mut app, &[ch('/')]);
+    // Typed in one batch with a backspace inside: "dbx" then back to "db", then "db-1".
+    for c in ['d', 'b', 'x'] {
+        app.on_event(&ch(c));
+    }
+    app.prepare();
+    app.on_event(&key(KeyCode::Backspace));
+    for c in ['-', '1'] {
+        app.on_event(&ch(c));
+    }
+    app.prepare();
+    let narrowed = shown(&app);
+    app.invalidate();
+    app.prepare();
+    assert_eq!(
+        narrowed,
+        shown(&app),
+        "the same rows as a search of everything"
+    );
+    assert!(!narrowed.is_empty());
+}
