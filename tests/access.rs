@@ -236,3 +236,45 @@ fn certificate_backed_secrets_are_read_only() {
 }
 
 mod support;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resource_manager_shows_each_vaults_access_model() {
+    let emu = emulator(AccessConfig {
+        firewall: vec!["10.0.0.0/8@open".parse().expect("allow")],
+        ..access()
+    })
+    .await;
+    let url = format!(
+        "{}/subscriptions/{}/providers/Microsoft.KeyVault/vaults?api-version=2023-07-01",
+        emu.management_endpoint(),
+        kvtui::emulator::arm::subscription_id(0)
+    );
+    let text = raw(&emu, true)
+        .get(url)
+        .bearer_auth("local")
+        .send()
+        .await
+        .expect("sent")
+        .text()
+        .await
+        .expect("body");
+    let body: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let vault = |name: &str| {
+        body["value"]
+            .as_array()
+            .and_then(|v| v.iter().find(|x| x["name"] == name))
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} in {body}"))
+    };
+    assert_eq!(vault("rbac")["properties"]["enableRbacAuthorization"], true);
+    let policy = vault("policy");
+    assert_eq!(policy["properties"]["enableRbacAuthorization"], false);
+    assert_eq!(
+        policy["properties"]["accessPolicies"][0]["permissions"]["secrets"],
+        serde_json::json!(["list"])
+    );
+    assert_eq!(
+        vault("open")["properties"]["networkAcls"]["ipRules"][0]["value"],
+        "10.0.0.0/8"
+    );
+}

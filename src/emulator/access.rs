@@ -399,6 +399,44 @@ impl AccessConfig {
         !self.access_policies(vault)
     }
 
+    /// The vault's access policies as Resource Manager lists them (principals by object id).
+    pub fn policies_json(&self, vault: &str, tenant: &str) -> serde_json::Value {
+        let list: Vec<serde_json::Value> = self
+            .policies
+            .iter()
+            .filter(|p| applies(&p.vault, vault))
+            .map(|p| {
+                serde_json::json!({
+                    "tenantId": tenant,
+                    "objectId": crate::emulator::identity::object_id(&p.principal),
+                    "permissions": {
+                        "keys": [], "certificates": [], "storage": [],
+                        "secrets": p.perms.iter().map(|x| x.name()).collect::<Vec<_>>(),
+                    },
+                })
+            })
+            .collect();
+        serde_json::Value::Array(list)
+    }
+
+    /// The vault's firewall as Resource Manager shows it, when it has one.
+    pub fn network_acls_json(&self, vault: &str) -> Option<serde_json::Value> {
+        let rules: Vec<serde_json::Value> = self
+            .firewall
+            .iter()
+            .filter(|a| applies(&a.vault, vault))
+            .map(|a| serde_json::json!({"value": format!("{}/{}", a.net, a.prefix)}))
+            .collect();
+        (!rules.is_empty()).then(|| {
+            serde_json::json!({
+                "bypass": "AzureServices",
+                "defaultAction": "Deny",
+                "ipRules": rules,
+                "virtualNetworkRules": [],
+            })
+        })
+    }
+
     /// Checks one request; `resource` is the secret's resource id (lower case, as the service writes).
     pub fn check(
         &self,

@@ -58,6 +58,8 @@ pub struct Arm<'a> {
     pub vault_port: u16,
     /// Host and port of the management endpoint, as called.
     pub authority: &'a str,
+    /// The vaults' access models, shown as the vault resource's properties.
+    pub access: &'a super::access::AccessConfig,
 }
 
 fn arm_error(status: StatusCode, code: &str, message: String) -> (StatusCode, Value) {
@@ -108,15 +110,18 @@ impl Arm<'_> {
         let mut properties = json!({
             "sku": {"family": "A", "name": "standard"},
             "tenantId": self.tenant,
-            "accessPolicies": [],
+            "accessPolicies": self.access.policies_json(name, self.tenant),
             "enabledForDeployment": false,
             "enableSoftDelete": policy.soft_delete(),
             "softDeleteRetentionInDays": policy.recoverable_days,
-            "enableRbacAuthorization": true,
+            "enableRbacAuthorization": self.access.uses_rbac(name),
             "vaultUri": format!("https://{}.localhost:{}/", name.to_ascii_lowercase(), self.vault_port),
             "provisioningState": "Succeeded",
-            "publicNetworkAccess": "Enabled",
+            "publicNetworkAccess": if self.access.is_private(name) { "Disabled" } else { "Enabled" },
         });
+        if let Some(acls) = self.access.network_acls_json(name) {
+            properties["networkAcls"] = acls;
+        }
         if policy.purge_protection {
             properties["enablePurgeProtection"] = json!(true);
         }

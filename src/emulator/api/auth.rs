@@ -106,6 +106,7 @@ impl Service {
                 .collect(),
             vault_port: self.port.load(Ordering::Relaxed),
             authority,
+            access: &self.access,
         };
         let (status, body) = arm.answer(req.method(), req.uri().path(), req.uri().query());
         (status, Some(body), Vec::new())
