@@ -339,29 +339,32 @@ fn overlays_and_confirmations() {
     });
 }
 
+/// The list with a delete of `db-password` three seconds in, waiting for the soft-delete to finish.
+fn deleting_app() -> App {
+    let mut app = base_app();
+    open(&mut app);
+    let started = app.instant;
+    app.instant = started + std::time::Duration::from_secs(3);
+    app.jobs.insert(
+        1,
+        kvtui::app::Job::Op(Operation {
+            kind: OpKind::Delete,
+            name: "db-password".into(),
+            started,
+            progress: Some(Progress {
+                elapsed: std::time::Duration::from_secs(3),
+                attempts: 5,
+                phase: Phase::WaitingForDeletion,
+            }),
+            followup: None,
+        }),
+    );
+    app
+}
+
 #[test]
 fn progress_and_error_states() {
-    snap("deleting_with_progress", || {
-        let mut app = base_app();
-        open(&mut app);
-        let started = app.instant;
-        app.instant = started + std::time::Duration::from_secs(3);
-        app.jobs.insert(
-            1,
-            kvtui::app::Job::Op(Operation {
-                kind: OpKind::Delete,
-                name: "db-password".into(),
-                started,
-                progress: Some(Progress {
-                    elapsed: std::time::Duration::from_secs(3),
-                    attempts: 5,
-                    phase: Phase::WaitingForDeletion,
-                }),
-                followup: None,
-            }),
-        );
-        app
-    });
+    snap("deleting_with_progress", deleting_app);
     snap("error_status", || {
         let mut app = base_app();
         open(&mut app);
@@ -638,27 +641,7 @@ fn screenshots_are_current() {
             app
         }),
         ("value-masked", with_value(false, JSON_VALUE)),
-        ("delete-progress", {
-            let mut app = base_app();
-            open(&mut app);
-            let started = app.instant;
-            app.instant = started + std::time::Duration::from_secs(3);
-            app.jobs.insert(
-                1,
-                kvtui::app::Job::Op(Operation {
-                    kind: OpKind::Delete,
-                    name: "db-password".into(),
-                    started,
-                    progress: Some(Progress {
-                        elapsed: std::time::Duration::from_secs(3),
-                        attempts: 5,
-                        phase: Phase::WaitingForDeletion,
-                    }),
-                    followup: None,
-                }),
-            );
-            app
-        }),
+        ("delete-progress", deleting_app()),
         ("deleted-tab", {
             let mut app = base_app();
             open(&mut app);
