@@ -10,16 +10,20 @@ use common::*;
 use futures::{StreamExt, TryStreamExt};
 use kvtui::emulator::{KeyStore, VaultPolicy};
 
+/// The in-process `demo` vault writing its state to `data` and keeping its TLS key in `dir/keys`,
+/// so a restart with the same config is the same server.
+fn persistent(dir: &std::path::Path, data: &std::path::Path) -> kvtui::emulator::Config {
+    let mut c = config(VaultPolicy::default(), &["demo"]);
+    c.data = Some(data.to_path_buf());
+    c.keys = KeyStore::Dir(dir.join("keys"));
+    c
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn state_versions_deletions_and_backups_survive_a_restart() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("vault.jsonl");
-    let cfg = || {
-        let mut c = config(VaultPolicy::default(), &["demo"]);
-        c.data = Some(data.clone());
-        c.keys = KeyStore::Dir(dir.path().join("keys"));
-        c
-    };
+    let cfg = || persistent(dir.path(), &data);
     let emu = start_config(cfg()).await;
     let c = client(&emu, "demo");
     set(&c, "rotating", "one").await;
@@ -263,12 +267,7 @@ fn seed_fills_an_empty_data_file_once_and_bad_lines_are_named() {
 async fn the_data_file_grows_linearly_with_the_data() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("vault.jsonl");
-    let cfg = || {
-        let mut c = config(VaultPolicy::default(), &["demo"]);
-        c.data = Some(data.clone());
-        c.keys = KeyStore::Dir(dir.path().join("keys"));
-        c
-    };
+    let cfg = || persistent(dir.path(), &data);
     let emu = start_config(cfg()).await;
     let c = client(&emu, "demo");
     let value = "v".repeat(25 * 1024 - 8);
