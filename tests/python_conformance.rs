@@ -3,6 +3,25 @@
 
 mod support;
 
+/// `script` under the official Python SDK, signed in the way an app on Azure is: through the local
+/// vault's managed-identity endpoint (IDENTITY_ENDPOINT/IDENTITY_HEADER), trusting its CA.
+fn signed_in(emu: &support::EmulatorProc, script: &str) -> std::process::Command {
+    let mut cmd = support::python_command(script);
+    cmd.env(
+        "IDENTITY_ENDPOINT",
+        emu.ready["identity_endpoint"].as_str().expect("endpoint"),
+    )
+    .env(
+        "IDENTITY_HEADER",
+        emu.ready["identity_header"].as_str().expect("header"),
+    )
+    .env(
+        "REQUESTS_CA_BUNDLE",
+        emu.ready["ca_file"].as_str().expect("ca"),
+    );
+    cmd
+}
+
 #[test]
 fn official_python_client_runs_the_quickstart_flow_and_more() {
     let data = tempfile::tempdir().expect("tempdir");
@@ -30,20 +49,8 @@ fn official_python_client_runs_the_quickstart_flow_and_more() {
 fn default_azure_credential_uses_the_managed_identity_endpoint() {
     let data = tempfile::tempdir().expect("tempdir");
     let emu = support::start_emulator(data.path(), &[]);
-    let mut cmd = support::python_command("default_credential.py");
-    cmd.env(
-        "IDENTITY_ENDPOINT",
-        emu.ready["identity_endpoint"].as_str().expect("endpoint"),
-    )
-    .env(
-        "IDENTITY_HEADER",
-        emu.ready["identity_header"].as_str().expect("header"),
-    )
-    .env(
-        "REQUESTS_CA_BUNDLE",
-        emu.ready["ca_file"].as_str().expect("ca"),
-    )
-    .arg(emu.ready["vaults"]["demo"].as_str().expect("url"));
+    let mut cmd = signed_in(&emu, "default_credential.py");
+    cmd.arg(emu.ready["vaults"]["demo"].as_str().expect("url"));
     let (ok, stdout, stderr) = support::run_python(cmd, "");
     assert!(ok, "{stdout}\n{stderr}");
     assert!(stdout.contains("value: from-managed-identity"), "{stdout}");
@@ -53,17 +60,9 @@ fn default_azure_credential_uses_the_managed_identity_endpoint() {
     );
 
     // A wrong IDENTITY_HEADER is refused, and the credential says so.
-    let mut cmd = support::python_command("default_credential.py");
-    cmd.env(
-        "IDENTITY_ENDPOINT",
-        emu.ready["identity_endpoint"].as_str().expect("endpoint"),
-    )
-    .env("IDENTITY_HEADER", "wrong")
-    .env(
-        "REQUESTS_CA_BUNDLE",
-        emu.ready["ca_file"].as_str().expect("ca"),
-    )
-    .arg(emu.ready["vaults"]["demo"].as_str().expect("url"));
+    let mut cmd = signed_in(&emu, "default_credential.py");
+    cmd.env("IDENTITY_HEADER", "wrong")
+        .arg(emu.ready["vaults"]["demo"].as_str().expect("url"));
     let (ok, stdout, stderr) = support::run_python(cmd, "");
     assert!(!ok, "a wrong identity header must fail: {stdout}");
     assert!(stderr.contains("X-IDENTITY-HEADER"), "{stderr}");
@@ -86,20 +85,8 @@ fn unmodified_quickstart_script_runs_and_shows_the_deleted_but_recoverable_confl
         ],
     );
     let quickstart = |input: &str| {
-        let mut cmd = support::python_command("kv_secrets.py");
+        let mut cmd = signed_in(&emu, "kv_secrets.py");
         cmd.env("KEY_VAULT_NAME", "quickstart")
-            .env(
-                "IDENTITY_ENDPOINT",
-                emu.ready["identity_endpoint"].as_str().expect("endpoint"),
-            )
-            .env(
-                "IDENTITY_HEADER",
-                emu.ready["identity_header"].as_str().expect("header"),
-            )
-            .env(
-                "REQUESTS_CA_BUNDLE",
-                emu.ready["ca_file"].as_str().expect("ca"),
-            )
             .env("KVTUI_STAND_IN", ".vault.azure.net")
             .env("KVTUI_VAULT_PORT", emu.ready["port"].to_string());
         support::run_python(cmd, input)
@@ -189,20 +176,8 @@ fn official_python_client_meets_every_refusal() {
         "disabled@private",
     ]);
     let emu = support::start_emulator(data.path(), &args);
-    let mut cmd = support::python_command("refusals.py");
-    cmd.env(
-        "IDENTITY_ENDPOINT",
-        emu.ready["identity_endpoint"].as_str().expect("endpoint"),
-    )
-    .env(
-        "IDENTITY_HEADER",
-        emu.ready["identity_header"].as_str().expect("header"),
-    )
-    .env(
-        "REQUESTS_CA_BUNDLE",
-        emu.ready["ca_file"].as_str().expect("ca"),
-    )
-    .arg(&emu.ready_file);
+    let mut cmd = signed_in(&emu, "refusals.py");
+    cmd.arg(&emu.ready_file);
     let (ok, stdout, stderr) = support::run_python(cmd, "");
     println!("{stdout}");
     assert!(ok, "python refusals failed:\n{stdout}\n{stderr}");
