@@ -124,36 +124,25 @@ fn deleted_but_recoverable_cancel_recover_and_purge_then_create() {
     assert!(tui.wait_exit().success());
 }
 
-#[test]
-fn edit_in_editor_makes_a_new_version_and_leaves_no_file() {
-    let home = tempfile::tempdir().expect("home");
-    let marker = home.path().join("editor-saw");
-    // A path with a space, quoted, and an option: $EDITOR is split as a shell would.
-    let editors = home.path().join("my editors");
-    std::fs::create_dir(&editors).expect("editors dir");
-    let editor = editors.join("fake-editor");
-    std::fs::write(
-        &editor,
-        format!(
-            "#!/bin/sh\n[ \"$1\" = --wait ] || exit 3\nfor f in \"$@\"; do :; done\necho \"$f\" > '{m}'\nstat -c %a \"$f\" >> '{m}'\nstat -c %a \"$(dirname \"$f\")\" >> '{m}'\nprintf '%s' 'edited-in-editor' > \"$f\"\n",
-            m = marker.display()
-        ),
-    )
-    .expect("editor");
+/// Writes a shell script that can be run as `$EDITOR`.
+fn executable(path: &Path, body: &str) {
+    std::fs::write(path, body).expect("editor");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     }
-    let runtime = home.path().join("run");
-    std::fs::create_dir(&runtime).expect("runtime dir");
-    let e = format!("'{}' --wait", editor.display());
+}
+
+/// The demo with `editor` as $EDITOR (no $VISUAL) and `runtime` as XDG_RUNTIME_DIR, `E` pressed on
+/// smtp-password.
+fn edit_smtp_password(home: &Path, editor: &str, runtime: &Path) -> Tui {
     let r = runtime.display().to_string();
     let mut tui = Tui::start_with(
         &["--demo"],
-        home.path(),
+        home,
         &[
-            ("EDITOR", Some(&e)),
+            ("EDITOR", Some(editor)),
             ("VISUAL", None),
             ("XDG_RUNTIME_DIR", Some(&r)),
         ],
@@ -162,6 +151,29 @@ fn edit_in_editor_makes_a_new_version_and_leaves_no_file() {
     filter(&mut tui, "smtp-password");
     tui.wait_for("1 of 55");
     tui.send("E");
+    tui
+}
+
+#[test]
+fn edit_in_editor_makes_a_new_version_and_leaves_no_file() {
+    let home = tempfile::tempdir().expect("home");
+    let marker = home.path().join("editor-saw");
+    // A path with a space, quoted, and an option: $EDITOR is split as a shell would.
+    let editors = home.path().join("my editors");
+    std::fs::create_dir(&editors).expect("editors dir");
+    let editor = editors.join("fake-editor");
+    executable(
+        &editor,
+        &format!(
+            "#!/bin/sh\n[ \"$1\" = --wait ] || exit 3\nfor f in \"$@\"; do :; done\necho \"$f\" > '{m}'\nstat -c %a \"$f\" >> '{m}'\nstat -c %a \"$(dirname \"$f\")\" >> '{m}'\nprintf '%s' 'edited-in-editor' > \"$f\"\n",
+            m = marker.display()
+        ),
+    );
+    let runtime = home.path().join("run");
+    std::fs::create_dir(&runtime).expect("runtime dir");
+    let e = format!("'{}' --wait", editor.display());
+    let r = runtime.display().to_string();
+    let mut tui = edit_smtp_password(home.path(), &e, &runtime);
     tui.wait_for("Saved a new version of 'smtp-password' (edited in $EDITOR)");
     let saw = std::fs::read_to_string(&marker).expect("the editor ran");
     let mut lines = saw.lines();
@@ -273,33 +285,14 @@ fn a_signal_while_the_editor_is_open_leaves_no_file() {
     std::fs::create_dir(&runtime).expect("runtime dir");
     let editor = home.path().join("killer-editor");
     let marker = home.path().join("editor-started");
-    std::fs::write(
+    executable(
         &editor,
-        format!(
+        &format!(
             "#!/bin/sh\ntouch '{}'\nkill -TERM $PPID\nsleep 2\n",
             marker.display()
         ),
-    )
-    .expect("editor");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    }
-    let (e, r) = (editor.display().to_string(), runtime.display().to_string());
-    let mut tui = Tui::start_with(
-        &["--demo"],
-        home.path(),
-        &[
-            ("EDITOR", Some(&e)),
-            ("VISUAL", None),
-            ("XDG_RUNTIME_DIR", Some(&r)),
-        ],
     );
-    open_demo(&mut tui);
-    filter(&mut tui, "smtp-password");
-    tui.wait_for("1 of 55");
-    tui.send("E");
+    let mut tui = edit_smtp_password(home.path(), &editor.display().to_string(), &runtime);
     let status = tui.wait_exit();
     assert!(!status.success(), "killed by the signal");
     assert!(marker.exists(), "the editor ran");
