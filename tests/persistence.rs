@@ -41,14 +41,7 @@ async fn state_versions_deletions_and_backups_survive_a_restart() {
     set(&c, "purged", "x").await;
     c.delete_secret("purged", None).await.expect("delete");
     c.purge_deleted_secret("purged", None).await.expect("purge");
-    let blob = c
-        .backup_secret("rotating", None)
-        .await
-        .expect("backup")
-        .into_model()
-        .expect("m")
-        .value
-        .expect("blob");
+    let blob = backup(&c, "rotating").await;
     emu.shutdown().await;
 
     #[cfg(unix)]

@@ -465,14 +465,7 @@ async fn delete_recover_and_purge_windows_behave_like_the_service() {
     assert!(t1.elapsed() >= window - Duration::from_millis(100));
 
     // After a purge the name stays busy for the window: set and restore are refused.
-    let blob = c
-        .backup_secret("slow", None)
-        .await
-        .expect("backup")
-        .into_model()
-        .expect("m")
-        .value
-        .expect("blob");
+    let blob = backup(&c, "slow").await;
     c.delete_secret("slow", None).await.expect("delete");
     wait_for("deleted", Duration::from_secs(20), || async {
         c.get_deleted_secret("slow", None).await.ok()
@@ -524,14 +517,7 @@ async fn backup_and_restore_keep_versions_and_dates_and_refuse_bad_blobs() {
     let c = client(&emu, "demo");
     let first = set(&c, "tls-key", "-----BEGIN KEY-----\nAAA\n-----END KEY-----").await;
     let second = set(&c, "tls-key", "canary-value-0xC0FFEE").await;
-    let blob = c
-        .backup_secret("tls-key", None)
-        .await
-        .expect("backup")
-        .into_model()
-        .expect("m")
-        .value
-        .expect("blob");
+    let blob = backup(&c, "tls-key").await;
     assert!(
         !blob.windows(21).any(|w| w == b"canary-value-0xC0FFEE"),
         "no plain text in backups"

@@ -101,6 +101,17 @@ pub async fn set(c: &SecretClient, name: &str, value: &str) -> Secret {
         .expect("secret model")
 }
 
+/// The backup blob of `name`, as the SDK hands it over.
+pub async fn backup(c: &SecretClient, name: &str) -> Vec<u8> {
+    c.backup_secret(name, None)
+        .await
+        .unwrap_or_else(|e| panic!("backup {name}: {e}"))
+        .into_model()
+        .expect("backup model")
+        .value
+        .expect("blob")
+}
+
 /// What the service said in an error: status, code, inner code, message.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiErr {
