@@ -63,7 +63,8 @@ pub fn highlight(text: &str, matched: &[usize], base: Style, hit: Style) -> Line
     Line::from(spans)
 }
 
-fn visible(app: &App, area: Rect) -> std::ops::Range<usize> {
+/// The indexes of the rows in view: from the scroll offset, as many as the area holds under its header.
+fn in_view(app: &App, area: Rect) -> std::ops::Range<usize> {
     let cursor = app.current_cursor();
     let h = list_height(app.size).min(area.height.saturating_sub(1) as usize);
     let start = cursor.offset.min(app.rows.len());
@@ -148,7 +149,7 @@ pub fn vaults(frame: &mut Frame, app: &App, t: &Theme, area: Rect) -> Option<(Re
         return empty(frame, t, area, text);
     }
     let cursor = app.current_cursor();
-    let shown = visible(app, area);
+    let shown = in_view(app, area);
     let first = shown.start;
     let rows: Vec<TableRow> = shown
         .map(|i| {
@@ -276,9 +277,10 @@ pub fn secrets(frame: &mut Frame, app: &App, t: &Theme, area: Rect) -> Option<(R
         return empty(frame, t, area, &text);
     }
     let cursor = app.current_cursor();
-    let shown = visible(app, area);
+    let shown = in_view(app, area);
     let first = shown.start;
     let rows: Vec<TableRow> = shown
+        .clone()
         .map(|i| {
             let r = &app.rows[i];
             let p = &vault.secrets[r.index];
@@ -312,7 +314,7 @@ pub fn secrets(frame: &mut Frame, app: &App, t: &Theme, area: Rect) -> Option<(R
         })
         .collect();
     // Names are what a user looks for: they keep the width of the longest in view.
-    let name_width = visible(app, area)
+    let name_width = shown
         .map(|i| vault.secrets[app.rows[i].index].name.chars().count() as u16)
         .max()
         .unwrap_or(0)
@@ -347,7 +349,7 @@ pub fn deleted(frame: &mut Frame, app: &App, t: &Theme, area: Rect) -> Option<(R
         return empty(frame, t, area, &text);
     }
     let cursor = app.current_cursor();
-    let shown = visible(app, area);
+    let shown = in_view(app, area);
     let first = shown.start;
     // The recovery id is shown only where it fits whole: a cut-off id is of no use.
     let id_width = shown
