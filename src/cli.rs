@@ -15,6 +15,7 @@ Examples:
   kvtui --vault kv-prod                 open https://kv-prod.vault.azure.net
   kvtui --auth cli --tenant <id>        sign in with the Azure CLI, in a given tenant
   kvtui --read-only --vault kv-prod     look, change nothing
+  kvtui doctor --vault kv-prod          check sign-in, access, clipboard and terminal first
   kvtui emulator --vault dev            a local Key Vault for your own apps
   kvtui config init                     write a commented config file
   kvtui completions bash > ~/.local/share/bash-completion/completions/kvtui
@@ -64,32 +65,14 @@ pub(crate) struct TuiArgs {
     /// Try kvtui on built-in demo vaults (a local vault inside the process; nothing is written).
     #[arg(long)]
     pub(crate) demo: bool,
-    /// A vault to list (repeatable): a name (kv-prod) or a URL (https://kv-prod.vault.azure.net).
-    #[arg(long = "vault", value_name = "NAME|URL")]
-    pub(crate) vaults: Vec<String>,
-    /// The credential to use; auto tries the environment, workload and managed identity, then the
-    /// Azure CLI and the Azure Developer CLI.
-    #[arg(long, value_enum, default_value_t = AuthMode::Auto)]
-    pub(crate) auth: AuthMode,
-    /// The Entra tenant to authenticate in.
-    #[arg(long)]
-    pub(crate) tenant: Option<String>,
-    /// The cloud: vault suffix, Entra authority and Resource Manager endpoint.
-    #[arg(long, value_enum, default_value_t = Cloud::Public)]
-    pub(crate) cloud: Cloud,
-    /// Do not look for vaults through Resource Manager.
-    #[arg(long)]
-    pub(crate) no_discovery: bool,
+    #[command(flatten)]
+    pub(crate) connect: ConnectArgs,
     /// How much to write to $XDG_STATE_HOME/kvtui/kvtui.log.
     #[arg(long, value_enum, default_value_t = LogLevel::Warn)]
     pub(crate) log_level: LogLevel,
     /// Refuse every change (create, update, delete, recover, purge).
     #[arg(long)]
     pub(crate) read_only: bool,
-    /// The local vault's CA certificate, trusted for *.localhost vaults (default: the one
-    /// `kvtui emulator` keeps in the data directory).
-    #[arg(long, value_name = "FILE")]
-    pub(crate) ca: Option<PathBuf>,
     /// The configuration file (default: $XDG_CONFIG_HOME/kvtui/config.toml).
     #[arg(long, value_name = "FILE")]
     pub(crate) config: Option<PathBuf>,
@@ -101,8 +84,50 @@ pub(crate) struct TuiArgs {
     pub(crate) clipboard_clear_after: Option<u64>,
 }
 
+/// How kvtui reaches vaults: which, as whom, in which cloud (the TUI and `kvtui doctor`).
+#[derive(Args, Clone)]
+pub(crate) struct ConnectArgs {
+    /// A vault to list (repeatable): a name (kv-prod) or a URL (https://kv-prod.vault.azure.net).
+    #[arg(long = "vault", value_name = "NAME|URL")]
+    pub(crate) vaults: Vec<String>,
+    /// The credential to use; auto tries the environment, workload and managed identity, then the
+    /// Azure CLI and the Azure Developer CLI (and a VM's managed identity, on an Azure VM).
+    #[arg(long, value_enum, default_value_t = AuthMode::Auto)]
+    pub(crate) auth: AuthMode,
+    /// The Entra tenant to authenticate in (a vault's own tenant is learned from its challenge).
+    #[arg(long)]
+    pub(crate) tenant: Option<String>,
+    /// The cloud: vault suffix, Entra authority and Resource Manager endpoint.
+    #[arg(long, value_enum, default_value_t = Cloud::Public)]
+    pub(crate) cloud: Cloud,
+    /// Do not look for vaults through Resource Manager.
+    #[arg(long)]
+    pub(crate) no_discovery: bool,
+    /// The Resource Manager endpoint discovery asks (default: the cloud's), e.g. the local vault's
+    /// https://management.localhost:8443.
+    #[arg(long, value_name = "URL")]
+    pub(crate) management_endpoint: Option<String>,
+    /// The local vault's CA certificate, trusted for *.localhost vaults (default: the one
+    /// `kvtui emulator` keeps in the data directory).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ca: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub(crate) struct DoctorArgs {
+    #[command(flatten)]
+    pub(crate) connect: ConnectArgs,
+    /// The clipboard mode to check (default: the config's, else auto).
+    #[arg(long, value_enum)]
+    pub(crate) clipboard: Option<kvtui::clipboard::Mode>,
+}
+
 #[derive(Subcommand)]
 pub(crate) enum Command {
+    /// Check what kvtui needs, without the TUI: the credential and who it signs in as, tenants and
+    /// discovery, each --vault's access (list, get), the clipboard, the terminal. Each line OK,
+    /// WARN or FAIL with the fix; exit 1 if anything failed.
+    Doctor(Box<DoctorArgs>),
     /// Run the local Key Vault-compatible HTTPS server (secrets API).
     Emulator(Box<EmulatorArgs>),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
@@ -179,13 +204,25 @@ pub(crate) struct EmulatorArgs {
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub(crate) identity_port: u16,
     /// A service principal the login.localhost token endpoint accepts (repeatable): ID:SECRET, or
-    /// ID:env:VARIABLE / ID:file:PATH to keep the secret out of the command line. Without any, on
-    /// loopback every client id and secret is accepted; beyond loopback, none.
+    /// ID:env:VARIABLE / ID:file:PATH to keep the secret out of the command line, or ID:cert:FILE
+    /// for one that signs in with a certificate (its assertions are verified against it). Without
+    /// any, on loopback every client id and secret is accepted; beyond loopback, none.
     #[arg(long = "client", value_name = "ID:SECRET", value_parser = parse_client)]
-    pub(crate) clients: Vec<(String, String)>,
+    pub(crate) clients: Vec<(String, emulator::identity::ClientKey)>,
     /// How many subscriptions the vaults are spread over (Resource Manager discovery).
     #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub(crate) subscriptions: u16,
+    /// Spread the subscriptions over N tenants (subscription i is in tenant i mod N); Resource
+    /// Manager lists `/tenants`, and tokens are issued per tenant.
+    #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub(crate) tenants: u16,
+    /// Put a vault in another tenant (repeatable): its challenge names TENANT_ID, and a token from
+    /// another tenant gets the service's 401 AKV10032.
+    #[arg(long = "vault-tenant", value_name = "NAME=TENANT_ID", value_parser = parse_vault_tenant)]
+    pub(crate) vault_tenants: Vec<(String, String)>,
+    /// A subscription's state (repeatable): N=Disabled, N=Warned or N=PastDue (N from 1).
+    #[arg(long = "subscription-state", value_name = "N=STATE", value_parser = parse_subscription_state)]
+    pub(crate) subscription_states: Vec<(usize, String)>,
     /// Make the N-th subscription's listings answer 403 (to test partial discovery).
     #[arg(long, value_name = "N")]
     pub(crate) forbidden_subscription: Option<usize>,
@@ -201,9 +238,13 @@ pub(crate) struct EmulatorArgs {
     /// Answer this fraction (0–1) of vault requests with 503 and Retry-After.
     #[arg(long, default_value_t = 0.0, value_name = "P", value_parser = parse_rate)]
     pub(crate) fail_rate: f64,
-    /// Answer 429 Throttled (with Retry-After) past N requests per vault per window.
+    /// Answer 429 Throttled past N requests per vault per window (and Resource Manager's
+    /// TooManyRequests, with Retry-After, past N of its requests).
     #[arg(long, value_name = "N")]
     pub(crate) throttle: Option<u32>,
+    /// Send Retry-After with a vault's 429 (the service's carry none).
+    #[arg(long)]
+    pub(crate) throttle_retry_after: bool,
     /// The throttling window (the service's is 10 s).
     #[arg(long, default_value_t = 10_000, value_name = "MS")]
     pub(crate) throttle_window_ms: u64,
@@ -268,16 +309,28 @@ pub(crate) fn parse_user(s: &str) -> Result<(String, Option<String>), String> {
 }
 
 /// `ID:SECRET`, or the secret kept out of argv (and so out of `ps`): `ID:env:VARIABLE` or
-/// `ID:file:PATH`.
-pub(crate) fn parse_client(s: &str) -> Result<(String, String), String> {
+/// `ID:file:PATH`; or a certificate the client signs its assertions with: `ID:cert:FILE` (PEM).
+pub(crate) fn parse_client(s: &str) -> Result<(String, emulator::identity::ClientKey), String> {
     let (id, secret) = match s.split_once(':') {
         Some((id, secret)) if !id.is_empty() && !secret.is_empty() => (id, secret),
         _ => {
             return Err(
-                "expected CLIENT_ID:SECRET, CLIENT_ID:env:VARIABLE or CLIENT_ID:file:PATH".into(),
+                "expected CLIENT_ID:SECRET, CLIENT_ID:env:VARIABLE, CLIENT_ID:file:PATH or CLIENT_ID:cert:FILE".into(),
             )
         }
     };
+    if let Some(path) = secret.strip_prefix("cert:") {
+        use rustls_pki_types::pem::PemObject;
+        let pem = std::fs::read(path).map_err(|e| format!("reading {path}: {e}"))?;
+        let cert = rustls_pki_types::CertificateDer::pem_slice_iter(&pem)
+            .next()
+            .and_then(Result::ok)
+            .ok_or_else(|| format!("{path} holds no PEM CERTIFICATE block"))?;
+        return Ok((
+            id.to_string(),
+            emulator::identity::ClientKey::Certificate(cert.as_ref().to_vec()),
+        ));
+    }
     let secret = if let Some(var) = secret.strip_prefix("env:") {
         std::env::var(var).map_err(|_| format!("the variable {var} is not set"))?
     } else if let Some(path) = secret.strip_prefix("file:") {
@@ -291,7 +344,49 @@ pub(crate) fn parse_client(s: &str) -> Result<(String, String), String> {
     if secret.is_empty() {
         return Err(format!("the secret of client {id} is empty"));
     }
-    Ok((id.to_string(), secret))
+    Ok((
+        id.to_string(),
+        emulator::identity::ClientKey::Secret(secret),
+    ))
+}
+
+/// A tenant id: a GUID.
+fn is_guid(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.iter().map(|p| p.len()).eq([8, 4, 4, 4, 12])
+        && parts
+            .iter()
+            .all(|p| p.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+pub(crate) fn parse_vault_tenant(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((name, tenant)) if !name.is_empty() && is_guid(tenant) => {
+            Ok((name.to_ascii_lowercase(), tenant.to_ascii_lowercase()))
+        }
+        _ => Err("expected NAME=TENANT_ID, the tenant id a GUID".into()),
+    }
+}
+
+pub(crate) fn parse_subscription_state(s: &str) -> Result<(usize, String), String> {
+    let (n, state) = s
+        .split_once('=')
+        .ok_or("expected N=STATE, e.g. 2=Disabled")?;
+    let n: usize = n
+        .parse()
+        .ok()
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| format!("'{n}' is not a subscription number (from 1)"))?;
+    let state = emulator::arm::SUBSCRIPTION_STATES
+        .iter()
+        .find(|x| x.eq_ignore_ascii_case(state))
+        .ok_or_else(|| {
+            format!(
+                "'{state}' is not a subscription state: {}",
+                emulator::arm::SUBSCRIPTION_STATES.join(", ")
+            )
+        })?;
+    Ok((n, state.to_string()))
 }
 
 pub(crate) fn parse_rate(s: &str) -> Result<f64, String> {
@@ -307,10 +402,20 @@ mod tests {
 
     #[test]
     fn client_secrets_come_from_argv_the_environment_or_a_file() {
+        use emulator::identity::ClientKey;
         assert_eq!(
             parse_client("app:s3cret"),
             Ok(("app".into(), "s3cret".into()))
         );
+        let cert = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/test-only-client.crt"
+        );
+        assert!(matches!(
+            parse_client(&format!("app:cert:{cert}")),
+            Ok((_, ClientKey::Certificate(der))) if der.len() > 500
+        ));
+        assert!(parse_client("app:cert:/no/such/file").is_err());
         std::env::set_var("KVTUI_TEST_CLIENT_SECRET", "from-env");
         assert_eq!(
             parse_client("app:env:KVTUI_TEST_CLIENT_SECRET"),

@@ -469,6 +469,54 @@ fn tmux_hint() -> Option<String> {
     (value != "on").then(|| "in tmux this needs `set -g set-clipboard on`".to_string())
 }
 
+/// What `kvtui doctor` says of the clipboard: the backend a copy would use, and what stands in its
+/// way (no display, SSH, tmux without `set-clipboard on`).
+pub fn diagnose(mode: Mode) -> crate::doctor::Check {
+    use crate::doctor::{Check, Level};
+    let osc52 = |why: &str| {
+        let detail = format!("terminal clipboard (OSC 52){why}");
+        match tmux_hint() {
+            Some(h) => Check::new(Level::Warn, "clipboard", format!("{detail}: {h}"))
+                .fix("tmux set -g set-clipboard on   (and in ~/.tmux.conf)"),
+            None => Check::new(Level::Ok, "clipboard", detail),
+        }
+    };
+    match mode {
+        Mode::Off => Check::new(Level::Warn, "clipboard", "copying is off")
+            .fix("--clipboard auto, or clipboard.mode = \"auto\" in the config"),
+        Mode::Osc52 => osc52(""),
+        Mode::Auto if remote_session() => osc52(", as over SSH"),
+        Mode::Auto if !has_display() => {
+            osc52(", as there is no display (DISPLAY and WAYLAND_DISPLAY are unset)")
+        }
+        Mode::Auto | Mode::System => {
+            let display = std::env::var("WAYLAND_DISPLAY")
+                .map(|d| format!("Wayland {d}"))
+                .or_else(|_| std::env::var("DISPLAY").map(|d| format!("X11 {d}")))
+                .unwrap_or_default();
+            let mut c = Clipboard::new(mode, Duration::ZERO);
+            match (c.system(), mode) {
+                (Ok(_), _) => Check::new(
+                    Level::Ok,
+                    "clipboard",
+                    format!("system clipboard ({display}); copies are cleared after the timeout"),
+                ),
+                (Err(e), Mode::System) => Check::new(
+                    Level::Fail,
+                    "clipboard",
+                    format!("no system clipboard ({display}): {e}"),
+                )
+                .fix("--clipboard osc52 (the terminal's clipboard), or check the display server"),
+                (Err(e), _) => {
+                    let mut check = osc52(&format!(", as the system clipboard did not open ({e})"));
+                    check.level = Level::Warn;
+                    check
+                }
+            }
+        }
+    }
+}
+
 /// The controlling terminal's path, for clearing an OSC 52 copy after kvtui has exited.
 fn tty_path() -> Option<PathBuf> {
     std::fs::read_link("/proc/self/fd/0")

@@ -6,6 +6,7 @@ pub mod app;
 pub mod clipboard;
 pub mod config;
 pub mod demo;
+pub mod doctor;
 pub mod editor;
 pub mod emulator;
 pub mod hygiene;

@@ -74,6 +74,9 @@ async fn run_emulator(args: EmulatorArgs) -> Result<()> {
         arm: emulator::ArmConfig {
             subscriptions: usize::from(args.subscriptions),
             forbidden: args.forbidden_subscription,
+            tenants: usize::from(args.tenants),
+            vault_tenants: args.vault_tenants,
+            states: args.subscription_states,
             ..emulator::ArmConfig::default()
         },
         faults: emulator::FaultConfig {
@@ -81,6 +84,7 @@ async fn run_emulator(args: EmulatorArgs) -> Result<()> {
             fail_rate: args.fail_rate,
             throttle: args.throttle,
             throttle_window: Duration::from_millis(args.throttle_window_ms.max(1)),
+            throttle_retry_after: args.throttle_retry_after,
             drop_rate: args.drop_rate,
             seed: args
                 .fault_seed
@@ -148,6 +152,127 @@ async fn wait_for_stop() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
+/// The local vault's CA: the demo's, `--ca`, or the one `kvtui emulator` keeps.
+fn local_ca(connect: &ConnectArgs, demo: Option<&Emulator>) -> Result<Option<String>> {
+    Ok(match (demo, &connect.ca) {
+        (Some(emu), _) => Some(emu.ca_pem.clone()),
+        (None, Some(path)) => Some(
+            std::fs::read_to_string(path)
+                .with_context(|| format!("reading the CA {}", path.display()))?,
+        ),
+        (None, None) => kvtui::paths::data_dir()
+            .map(|d| d.join("emulator/ca.pem"))
+            .and_then(|p| std::fs::read_to_string(p).ok()),
+    })
+}
+
+/// How the worker reaches vaults, signs in and discovers (the TUI and `kvtui doctor` alike).
+fn worker_config(
+    connect: &ConnectArgs,
+    demo: Option<&Emulator>,
+    vault_tenants: std::collections::HashMap<String, String>,
+) -> Result<WorkerConfig> {
+    let local_ca = local_ca(connect, demo)?;
+    let http = kvtui::vault::transport::http_client(None)?;
+    let local_http = kvtui::vault::transport::http_client(local_ca.as_deref())?;
+    let is_local = |u: &str| {
+        kvtui::vault::transport::is_localhost(
+            url::Url::parse(u)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_string))
+                .unwrap_or_default()
+                .as_str(),
+        )
+    };
+    let arm = demo
+        .map(|emu| emu.management_endpoint())
+        .or(connect.management_endpoint.clone());
+    let discovery = match (arm, connect.no_discovery && demo.is_none()) {
+        (_, true) => None,
+        (Some(arm), false) if is_local(&arm) => Some(DiscoveryConfig {
+            arm_endpoint: arm,
+            http: local_http.clone(),
+            // The local vault's own tokens unless a credential is configured.
+            local_token: demo.is_some() || connect.auth == kvtui::vault::credential::AuthMode::Auto,
+        }),
+        (arm, false) => Some(DiscoveryConfig {
+            arm_endpoint: arm.unwrap_or_else(|| connect.cloud.arm_endpoint().to_string()),
+            http: http.clone(),
+            local_token: false,
+        }),
+    };
+    let authority_host =
+        (connect.cloud != Cloud::Public).then(|| connect.cloud.authority_host().to_string());
+    let auth_http = match std::env::var("AZURE_AUTHORITY_HOST") {
+        Ok(h) if is_local(&h) => local_http.clone(),
+        _ => http,
+    };
+    Ok(WorkerConfig {
+        auth: AuthConfig {
+            mode: connect.auth,
+            tenant: connect.tenant.clone(),
+            authority_host,
+            http: auth_http,
+        },
+        local_ca,
+        poll: PollConfig::default(),
+        discovery,
+        vault_tenants,
+    })
+}
+
+/// `kvtui doctor`: the checks, one line each; exit 1 when one failed.
+async fn run_doctor(args: DoctorArgs) -> Result<()> {
+    kvtui::vault::transport::ensure_crypto_provider();
+    let connect = &args.connect;
+    let config_path = kvtui::config::default_path();
+    let user_config = config_path
+        .as_deref()
+        .and_then(|p| kvtui::config::load(p).ok())
+        .unwrap_or_default();
+    let mut vaults = Vec::new();
+    for v in &connect.vaults {
+        vaults.push(
+            sources::vault_url(v, connect.cloud).map_err(|e| anyhow::anyhow!("--vault {e}"))?,
+        );
+    }
+    // The tenants kvtui knows for these vaults: the config's, then those it learned.
+    let mut known: std::collections::HashMap<String, String> = sources::recent_file()
+        .map(|r| sources::load_tenants(&sources::tenants_file(&r)))
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    for spec in &user_config.vaults {
+        if let (
+            kvtui::config::VaultSpec::Detailed {
+                tenant: Some(t), ..
+            },
+            Ok(url),
+        ) = (spec, sources::vault_url(spec.spec(), connect.cloud))
+        {
+            known.insert(url.to_ascii_lowercase(), t.clone());
+        }
+    }
+    let worker = worker_config(connect, None, known)?;
+    let local_ca = connect.ca.as_ref().map(|p| p.display().to_string());
+    let input = kvtui::doctor::Input {
+        worker,
+        vaults,
+        vault_scope: format!("https://{}/.default", connect.cloud.vault_suffix()),
+        clipboard: args
+            .clipboard
+            .or(user_config.clipboard.mode)
+            .unwrap_or_default(),
+        local_ca,
+    };
+    println!("kvtui doctor {}", env!("CARGO_PKG_VERSION"));
+    if kvtui::doctor::run(input, &mut std::io::stdout()).await {
+        Ok(())
+    } else {
+        anyhow::bail!("some checks failed (FAIL above): each says what to do")
+    }
+}
+
 async fn run_tui(args: TuiArgs) -> Result<()> {
     use std::io::IsTerminal;
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
@@ -203,16 +328,6 @@ async fn run_tui_inner(args: &TuiArgs, demo_dir: Option<&std::path::Path>) -> Re
     } else {
         None
     };
-    let local_ca = match (&demo, &args.ca) {
-        (Some(emu), _) => Some(emu.ca_pem.clone()),
-        (None, Some(path)) => Some(
-            std::fs::read_to_string(path)
-                .with_context(|| format!("reading the CA {}", path.display()))?,
-        ),
-        (None, None) => kvtui::paths::data_dir()
-            .map(|d| d.join("emulator/ca.pem"))
-            .and_then(|p| std::fs::read_to_string(p).ok()),
-    };
     // The config's keys, theme and clipboard apply to the demo too; its vaults do not.
     let config_path = args.config.clone().or_else(kvtui::config::default_path);
     let user_config = match config_path.as_deref().map(kvtui::config::load) {
@@ -223,7 +338,7 @@ async fn run_tui_inner(args: &TuiArgs, demo_dir: Option<&std::path::Path>) -> Re
         }
         None => kvtui::config::Config::default(),
     };
-    let (vaults, warnings) = match &demo {
+    let (mut vaults, warnings) = match &demo {
         Some(emu) => {
             let urls: Vec<String> = emu.vaults().into_iter().map(|(_, u)| u).collect();
             VaultList::from_sources(sources::Sources {
@@ -232,77 +347,42 @@ async fn run_tui_inner(args: &TuiArgs, demo_dir: Option<&std::path::Path>) -> Re
                 config: &[],
                 config_path: None,
                 recent: Vec::new(),
-                cloud: args.cloud,
+                cloud: args.connect.cloud,
             })
         }
         None => VaultList::from_sources(sources::Sources {
-            flags: &args.vaults,
+            flags: &args.connect.vaults,
             env: std::env::var("KEY_VAULT_NAME").ok(),
             config: &user_config.vaults,
             config_path: config_path.as_deref(),
             recent: sources::recent_file()
                 .map(|r| sources::load_recent(&r))
                 .unwrap_or_default(),
-            cloud: args.cloud,
+            cloud: args.connect.cloud,
         }),
     }
     .map_err(|e| anyhow::anyhow!(e))?;
+    if demo.is_none() {
+        if let Some(recent) = sources::recent_file() {
+            vaults.apply_tenants(&sources::load_tenants(&sources::tenants_file(&recent)));
+        }
+    }
     startup_error = startup_error
         .or(warnings.into_iter().next())
         .or(user_config.warnings.first().map(|w| w.to_string()));
-    let http = kvtui::vault::transport::http_client(None)?;
-    let local_http = kvtui::vault::transport::http_client(local_ca.as_deref())?;
-    let discovery = match (&demo, args.no_discovery) {
-        (Some(emu), _) => Some(DiscoveryConfig {
-            arm_endpoint: emu.management_endpoint(),
-            http: local_http.clone(),
-            local_token: true,
-        }),
-        (None, true) => None,
-        (None, false) => Some(DiscoveryConfig {
-            arm_endpoint: args.cloud.arm_endpoint().to_string(),
-            http: http.clone(),
-            local_token: false,
-        }),
-    };
-    let authority_host =
-        (args.cloud != Cloud::Public).then(|| args.cloud.authority_host().to_string());
-    let auth_http = match std::env::var("AZURE_AUTHORITY_HOST") {
-        Ok(h)
-            if kvtui::vault::transport::is_localhost(
-                url::Url::parse(&h)
-                    .ok()
-                    .and_then(|u| u.host_str().map(str::to_string))
-                    .unwrap_or_default()
-                    .as_str(),
-            ) =>
-        {
-            local_http.clone()
-        }
-        _ => http,
-    };
-    let (worker, responses) = Worker::spawn(WorkerConfig {
-        auth: AuthConfig {
-            mode: args.auth,
-            tenant: args.tenant.clone(),
-            authority_host,
-            http: auth_http,
-        },
-        local_ca,
-        poll: PollConfig::default(),
-        discovery,
-        vault_tenants: vaults
-            .entries
-            .iter()
-            .filter_map(|e| e.tenant.clone().map(|t| (e.url.clone(), t)))
-            .collect(),
-    });
+    let vault_tenants = vaults
+        .entries
+        .iter()
+        .filter_map(|e| e.tenant.clone().map(|t| (e.url.clone(), t)))
+        .collect();
+    let config = worker_config(&args.connect, demo.as_ref(), vault_tenants)?;
+    let (worker, responses) = Worker::spawn(config);
     let mut app = App::new(vaults);
     app.read_only = args.read_only;
     app.local_offset = local_offset;
     app.palette = kvtui::ui::theme::Palette::from_config(&user_config.theme);
     app.keymap = user_config.keymap.clone();
-    app.local_ca = match (&demo, &args.ca) {
+    app.local_ca = match (&demo, &args.connect.ca) {
         (Some(_), _) => Some("the demo's own CA".into()),
         (None, Some(p)) => Some(p.display().to_string()),
         (None, None) => kvtui::paths::data_dir()
@@ -312,7 +392,7 @@ async fn run_tui_inner(args: &TuiArgs, demo_dir: Option<&std::path::Path>) -> Re
     };
     app.color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let open = demo.is_none().then(|| app.vaults.single_named()).flatten();
-    let initial = app.start(demo.is_some() || !args.no_discovery, open);
+    let initial = app.start(demo.is_some() || !args.connect.no_discovery, open);
     if let Some(e) = startup_error {
         app.status = Some(kvtui::app::StatusMessage {
             text: e,
@@ -378,6 +458,7 @@ fn main() -> ExitCode {
                     .context("writing the manual page")
             }
             Some(Command::Config { action }) => run_config(action),
+            Some(Command::Doctor(args)) => run_doctor(*args).await,
             Some(Command::ClipboardKeeper {
                 deadline_ms,
                 osc52_tty,

@@ -119,6 +119,13 @@ fn perform(
                     }
                 }
             }
+            Effect::RememberTenant { vault, tenant } => {
+                if let Some(path) = recent_file.map(crate::vault::sources::tenants_file) {
+                    if let Err(err) = crate::vault::sources::record_tenant(&path, &vault, &tenant) {
+                        tracing::warn!(error = %err, "could not remember the vault's tenant");
+                    }
+                }
+            }
             Effect::Edit { value, base } => {
                 // Suspend the TUI around the editor, then take the screen back and redraw it whole.
                 restore();

@@ -43,13 +43,13 @@ fn client_as(emu: &Emulator, vault: &str, app: &str) -> SecretClient {
 
 async fn emulator(access: AccessConfig) -> Emulator {
     let mut cfg = config(VaultPolicy::default(), &["rbac", "policy", "open"]);
-    cfg.clients = Clients(
-        ["reader", "user", "officer", "lister", "nobody"]
-            .iter()
-            .map(|a| (a.to_string(), "pw".to_string()))
-            .collect(),
-        false,
-    );
+    cfg.clients = Clients::with_secrets(&[
+        ("reader", "pw"),
+        ("user", "pw"),
+        ("officer", "pw"),
+        ("lister", "pw"),
+        ("nobody", "pw"),
+    ]);
     cfg.access = access;
     start_config(cfg).await
 }

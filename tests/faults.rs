@@ -1,5 +1,5 @@
 //! Fault knobs as the real Rust SDK experiences them: latency, 503 with Retry-After, throttling past
-//! N requests per window (429 with Retry-After), and connections cut mid-response.
+//! N requests per window (429, with Retry-After only when asked: the service's carry none), and connections cut mid-response.
 
 mod common;
 
@@ -101,7 +101,10 @@ async fn throttling_past_the_limit_answers_429_and_the_sdk_waits() {
             .await
             .expect("response");
         if r.status().as_u16() == 429 {
-            assert!(r.headers().contains_key("retry-after"));
+            assert!(
+                !r.headers().contains_key("retry-after"),
+                "the service's 429s carry no Retry-After"
+            );
             let body: serde_json::Value =
                 serde_json::from_str(&r.text().await.expect("b")).expect("json");
             assert_eq!(body["error"]["code"], "Throttled");
@@ -113,6 +116,60 @@ async fn throttling_past_the_limit_answers_429_and_the_sdk_waits() {
         }
     }
     assert!(saw, "a 429 was answered");
+
+    // With --throttle-retry-after, it does (and Resource Manager's 429s always do).
+    let emu = with_faults(FaultConfig {
+        throttle: Some(1),
+        throttle_window: Duration::from_millis(60_000),
+        throttle_retry_after: true,
+        ..FaultConfig::default()
+    })
+    .await;
+    let http = raw(&emu, true);
+    for (url, code) in [
+        (
+            format!("{}/secrets?api-version=7.4", emu.vault_url("demo")),
+            "Throttled",
+        ),
+        (
+            format!(
+                "{}/subscriptions?api-version=2022-12-01",
+                emu.management_endpoint()
+            ),
+            "TooManyRequests",
+        ),
+    ] {
+        let statuses: Vec<(u16, Option<String>, String)> = {
+            let mut v = Vec::new();
+            for _ in 0..2 {
+                let r = http
+                    .get(&url)
+                    .header("authorization", "Bearer t")
+                    .send()
+                    .await
+                    .expect("response");
+                let status = r.status().as_u16();
+                let ra = r
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|h| h.to_str().ok())
+                    .map(str::to_string);
+                v.push((status, ra, r.text().await.expect("body")));
+            }
+            v
+        };
+        assert_eq!(statuses[0].0, 200, "{url}: {}", statuses[0].2);
+        assert_eq!(statuses[1].0, 429, "{url}");
+        assert!(
+            statuses[1]
+                .1
+                .as_deref()
+                .is_some_and(|s| s.parse::<u64>().is_ok_and(|n| n >= 1)),
+            "{url}: {:?}",
+            statuses[1].1
+        );
+        assert!(statuses[1].2.contains(code), "{}", statuses[1].2);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

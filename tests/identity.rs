@@ -32,13 +32,7 @@ fn entra_options(emu: &Emulator) -> ClientOptions {
 async fn strict_emulator(clients: &[(&str, &str)]) -> Emulator {
     let mut cfg = config(VaultPolicy::default(), &["demo"]);
     cfg.require_issued_tokens = true;
-    cfg.clients = Clients(
-        clients
-            .iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect(),
-        false,
-    );
+    cfg.clients = Clients::with_secrets(clients);
     start_config(cfg).await
 }
 

@@ -223,3 +223,64 @@ fn no_credential_at_all_is_a_sign_in_page_and_r_retries() {
     tui.send("R");
     tui.wait_for("Not signed in");
 }
+
+#[test]
+fn a_vault_in_another_tenant_opens_after_one_retry_and_its_tenant_is_remembered() {
+    const OTHER: &str = "0b1e7e2a-0000-4000-8000-00000000beef";
+    let dir = tempfile::tempdir().expect("tempdir");
+    let seed = dir.path().join("seed.jsonl");
+    std::fs::write(
+        &seed,
+        format!(
+            r#"{{"vault":"guest","name":"db-password","live":{{"record":{{"name":"db-password","versions":[{{"version":"{}","value":"canary-value-1234","enabled":true,"created":1700000000,"updated":1700000000}}]}}}}}}"#,
+            "e".repeat(32)
+        ) + "\n",
+    )
+    .expect("seed");
+    let vault_tenant = format!("guest={OTHER}");
+    let emu = support::start_emulator(
+        dir.path(),
+        &[
+            "--vault",
+            "home",
+            "--vault",
+            "guest",
+            "--vault-tenant",
+            &vault_tenant,
+            "--seed",
+            seed.to_str().expect("utf-8"),
+        ],
+    );
+    let ca = emu.ready["ca_file"].as_str().expect("ca").to_string();
+    let guest = emu.ready["vaults"]["guest"]
+        .as_str()
+        .expect("vault")
+        .to_string();
+    assert_eq!(emu.ready["vault_tenants"]["guest"], OTHER);
+    let home = tempfile::tempdir().expect("home");
+    let args = [
+        "--vault",
+        guest.as_str(),
+        "--ca",
+        ca.as_str(),
+        "--no-discovery",
+    ];
+    let mut tui = Tui::start_with(&args, home.path(), &[]);
+    // The local vault's challenge names the tenant; kvtui asks there, says so, and lists.
+    let screen = tui.wait_for(&format!("guest is in tenant {OTHER}"));
+    assert!(screen.contains("remembered"), "{screen}");
+    let screen = tui.wait_for("db-password");
+    assert!(!screen.contains("could not list"), "{screen}");
+    tui.send("q");
+    tui.wait_exit();
+    let remembered = std::fs::read_to_string(home.path().join("state/kvtui/tenants.json"))
+        .expect("tenants.json");
+    assert!(
+        remembered.contains(&guest.to_ascii_lowercase()) && remembered.contains(OTHER),
+        "{remembered}"
+    );
+    // The next start goes to the right tenant at once: nothing to learn.
+    let tui = Tui::start_with(&args, home.path(), &[]);
+    let screen = tui.wait_for("db-password");
+    assert!(!screen.contains("is in tenant"), "{screen}");
+}

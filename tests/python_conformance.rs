@@ -150,6 +150,7 @@ fn official_python_client_meets_every_refusal() {
             line("rbac", "db-password", ""),
             line("users", "api-key", ""),
             line("certs", "tls-cert", &kid),
+            line("guest", "in-guest", "").replace("canary-value-1234", "guest-canary"),
         ]
         .join("\n")
             + "\n",
@@ -160,9 +161,13 @@ fn official_python_client_meets_every_refusal() {
     let user = format!("{mi}=Key Vault Secrets User@users");
     let policy = format!("{mi}=get,list@policy");
     let mut args = vec!["--seed", seed.to_str().expect("utf-8")];
-    for v in ["rbac", "users", "policy", "fw", "private", "certs"] {
+    for v in ["rbac", "users", "policy", "fw", "private", "certs", "guest"] {
         args.extend(["--vault", v]);
     }
+    args.extend([
+        "--vault-tenant",
+        "guest=0b1e7e2a-0000-4000-8000-00000000beef",
+    ]);
     args.extend([
         "--grant",
         &reader,
@@ -182,7 +187,7 @@ fn official_python_client_meets_every_refusal() {
     println!("{stdout}");
     assert!(ok, "python refusals failed:\n{stdout}\n{stderr}");
     assert!(
-        stdout.contains("python refusals: 6 passed, 0 failed"),
+        stdout.contains("python refusals: 7 passed, 0 failed"),
         "{stdout}"
     );
 }

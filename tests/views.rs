@@ -51,6 +51,7 @@ fn base_app() -> App {
     vaults.add(URL, Source::Flag);
     let i = vaults.add("https://kv-prod.vault.azure.net", Source::Recent);
     vaults.add_discovered(&DiscoveredVault {
+        tenant_name: None,
         resource_id: None,
         name: "kv-prod".into(),
         url: "https://kv-prod.vault.azure.net/".into(),
@@ -197,6 +198,32 @@ fn snap(name: &str, mut make: impl FnMut() -> App) {
 #[test]
 fn vault_picker() {
     snap("vaults", base_app);
+    // Discovered across two tenants, streaming in out of order: grouped by tenant and subscription,
+    // the tenant named.
+    snap("vaults_two_tenants", || {
+        let mut vaults = VaultList::default();
+        for (name, sub, tenant) in [
+            ("kv-contoso-prod", "Contoso Prod", "Contoso"),
+            ("kv-fabrikam", "Fabrikam Shared", "Fabrikam"),
+            ("kv-contoso-dev", "Contoso Dev", "Contoso"),
+            ("kv-contoso-prod2", "Contoso Prod", "Contoso"),
+            ("kv-fabrikam-2", "Fabrikam Shared", "Fabrikam"),
+        ] {
+            vaults.add_discovered(&DiscoveredVault {
+                tenant_name: Some(tenant.into()),
+                resource_id: None,
+                name: name.into(),
+                url: format!("https://{name}.vault.azure.net"),
+                subscription_id: sub.to_ascii_lowercase(),
+                subscription_name: Some(sub.into()),
+                location: Some("westeurope".into()),
+                tenant: Some(format!("{}-tenant-id", tenant.to_ascii_lowercase())),
+            });
+        }
+        let mut app = App::new(vaults);
+        app.now = now();
+        app
+    });
     snap("vaults_discovering_empty", || {
         let mut app = App::new(VaultList::default());
         app.now = now();
@@ -519,6 +546,7 @@ fn forms_and_their_errors() {
             code: Some("ForbiddenByRbac".into()),
             message: message.replace('\n', " "),
             detail: message.into(),
+            tenant: None,
         });
         form_app(f)
     });
@@ -658,6 +686,7 @@ fn screenshots_are_current() {
                 code: Some("ForbiddenByRbac".into()),
                 message: message.replace('\n', " "),
                 detail: message.into(),
+                tenant: None,
             };
             if let Some(p) = app.value.as_mut() {
                 p.value = None;

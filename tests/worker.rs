@@ -60,13 +60,7 @@ async fn responses(rx: &mut UnboundedReceiver<Envelope>, id: RequestId) -> Vec<R
             "a response of another request: {:?}",
             env.response
         );
-        let last = match &env.response {
-            Response::SecretsPage { done, .. } | Response::DeletedPage { done, .. } => *done,
-            Response::Progress(_) | Response::VaultFound(_) | Response::DiscoveryWarning(_) => {
-                false
-            }
-            _ => true,
-        };
+        let last = env.response.is_final();
         out.push(env.response);
         if last {
             return out;
@@ -715,6 +709,7 @@ async fn discovery_streams_vaults_across_pages_and_warns_about_a_forbidden_subsc
         subscriptions: 2,
         forbidden: Some(2),
         page_size: 1,
+        ..ArmConfig::default()
     };
     let emu = start_config(cfg).await;
     let (w, mut rx) = worker_for(&emu);

@@ -157,8 +157,23 @@ pub fn explain(e: &VaultError, ctx: &Context<'_>) -> Explanation {
         }
         (ErrorKind::WrongTenant, _) => {
             x.title = "Signed in to another tenant".into();
-            x.advice.push("The vault belongs to another Entra tenant than your token. Sign in there, or name the tenant.".into());
-            x.command = Some("az login --tenant <VAULT-TENANT-ID>".into());
+            match &e.tenant {
+                Some(t) => {
+                    let mine = ctx
+                        .identity
+                        .and_then(|i| i.tid.as_deref())
+                        .map(|m| format!(" (your token is for tenant {m})"))
+                        .unwrap_or_default();
+                    x.advice.push(format!("The vault belongs to tenant {t}{mine}, and kvtui could not get a token there. Sign in to that tenant (a guest account must accept its invitation first), then press R to retry."));
+                    let url = ctx.vault.unwrap_or("…");
+                    x.advice.push(format!("Or name the tenant in the config: vaults = [ {{ url = \"{url}\", tenant = \"{t}\" }} ], or start kvtui with --tenant {t}."));
+                    x.command = Some(format!("az login --tenant {t}"));
+                }
+                None => {
+                    x.advice.push("The vault belongs to another Entra tenant than your token. Sign in there, or name the tenant.".into());
+                    x.command = Some("az login --tenant <VAULT-TENANT-ID>".into());
+                }
+            }
         }
         (ErrorKind::Unauthorized, _) => {
             x.title = "Not signed in".into();
@@ -206,6 +221,7 @@ mod tests {
             code: Some(inner.into()),
             message: detail.replace('\n', " "),
             detail: detail.into(),
+            tenant: None,
         }
     }
 

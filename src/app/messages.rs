@@ -39,6 +39,16 @@ impl App {
         self.status = Some(StatusMessage { text, error: true });
     }
 
+    /// An error for the log only (the status bar shows a summary elsewhere).
+    pub(super) fn log_error(&mut self, text: &str) {
+        self.log(text, true, None);
+    }
+
+    /// A notice for the log only.
+    pub(super) fn log_info(&mut self, text: &str) {
+        self.log(text, false, None);
+    }
+
     pub(super) fn info(&mut self, text: impl Into<String>) {
         let text = text.into();
         self.log(&text, false, None);

@@ -17,6 +17,10 @@ impl App {
             self.identity = Some(who);
             return Vec::new();
         }
+        // Not the request's answer: it is being retried in the vault's tenant.
+        if let Response::TenantLearned { vault, tenant } = response {
+            return self.on_tenant_learned(vault, tenant);
+        }
         // A job that is not in the table was cancelled or superseded: its answer is dropped.
         let Some(job) = self.jobs.remove(id) else {
             return Vec::new();
@@ -140,6 +144,21 @@ impl App {
         }
     }
 
+    fn on_tenant_learned(&mut self, vault: String, tenant: String) -> Vec<Effect> {
+        let name = crate::vault::sources::vault_name(&vault);
+        let i = self
+            .vaults
+            .add(&vault, crate::vault::sources::Source::Recent);
+        if let Some(e) = self.vaults.entries.get_mut(i) {
+            e.tenant = Some(tenant.clone());
+        }
+        self.info(format!(
+            "{name} is in tenant {tenant}: asking for a token there (remembered for this vault)"
+        ));
+        self.invalidate();
+        vec![Effect::RememberTenant { vault, tenant }]
+    }
+
     fn on_discovery(&mut self, id: RequestId, response: Response) -> Vec<Effect> {
         match response {
             Response::VaultFound(v) => {
@@ -147,8 +166,20 @@ impl App {
                 self.jobs.insert(id, Job::Discover);
                 self.invalidate();
             }
+            // Each failure goes to the message log; the summary line says how many.
             Response::DiscoveryWarning(w) => {
-                self.error(w);
+                self.log_error(&w);
+                self.jobs.insert(id, Job::Discover);
+            }
+            Response::DiscoverySummary { text, failures } => {
+                if failures > 0 {
+                    self.error(format!("{text} — :messages lists them"));
+                } else if self.status.as_ref().is_some_and(|s| s.error) {
+                    // An error on show (a warning at start) is not covered by good news.
+                    self.log_info(&text);
+                } else {
+                    self.info(text);
+                }
                 self.jobs.insert(id, Job::Discover);
             }
             Response::DiscoveryDone => {

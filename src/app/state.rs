@@ -233,6 +233,11 @@ pub enum Effect {
     Send(RequestId, Request),
     Cancel(RequestId),
     RecordRecent(String),
+    /// A vault's tenant, learned from its challenge: kept for the next start.
+    RememberTenant {
+        vault: String,
+        tenant: String,
+    },
     /// Put `text` on the clipboard; `sensitive` copies are cleared after the timeout.
     Copy {
         text: SecretValue,

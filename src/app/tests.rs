@@ -288,6 +288,7 @@ fn a_failed_fetch_shows_the_error_in_the_panel() {
         code: Some("SecretDisabled".into()),
         message: "Operation get is not allowed on a disabled secret.".into(),
         detail: "Operation get is not allowed on a disabled secret.".into(),
+        tenant: None,
     };
     app.on_response(Envelope {
         id,
@@ -416,6 +417,7 @@ fn errors_of_operations_land_in_the_status_bar_and_escape_dismisses() {
         code: Some("ForbiddenByRbac".into()),
         message: "caller lacks secrets/delete on kv-prod".into(),
         detail: "caller lacks secrets/delete on kv-prod".into(),
+        tenant: None,
     };
     app.on_response(Envelope {
         id,
@@ -528,6 +530,7 @@ fn discovery_streams_into_the_vault_list() {
     app.on_response(Envelope {
         id,
         response: Response::VaultFound(crate::vault::discovery::DiscoveredVault {
+            tenant_name: None,
             resource_id: None,
             name: "kv-prod".into(),
             url: "https://kv-prod.vault.azure.net/".into(),
@@ -543,7 +546,23 @@ fn discovery_streams_into_the_vault_list() {
         id,
         response: Response::DiscoveryWarning("subscription Dev: 403 AuthorizationFailed".into()),
     });
-    assert!(app.status.as_ref().is_some_and(|s| s.error));
+    // A failure goes to the message log; one summary line says how it went.
+    assert!(app.status.is_none(), "{:?}", app.status);
+    assert!(app
+        .messages
+        .last()
+        .is_some_and(|m| m.error && m.text.contains("403 AuthorizationFailed")));
+    app.on_response(Envelope {
+        id,
+        response: Response::DiscoverySummary {
+            text: "discovery: 1 vault in 2 subscriptions over 1 tenant; 1 failure".into(),
+            failures: 1,
+        },
+    });
+    assert!(app
+        .status
+        .as_ref()
+        .is_some_and(|s| s.error && s.text.contains("1 failure")));
     app.on_response(Envelope {
         id,
         response: Response::DiscoveryDone,
@@ -624,6 +643,7 @@ fn the_create_form_sends_nothing_until_valid_then_keeps_everything_on_refusal() 
         code: Some("ForbiddenByRbac".into()),
         message: "no".into(),
         detail: "no".into(),
+        tenant: None,
     };
     app.on_response(Envelope {
         id,
@@ -665,6 +685,7 @@ fn deleted_but_recoverable_offers_recover_purge_and_create_or_cancel() {
         code: Some("ObjectIsDeletedButRecoverable".into()),
         message: "…".into(),
         detail: "…".into(),
+        tenant: None,
     };
     app.on_response(Envelope {
         id,

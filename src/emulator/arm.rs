@@ -16,7 +16,7 @@ use super::store::VaultPolicy;
 pub const RESOURCE_GROUP: &str = "kvtui-local";
 pub const LOCATION: &str = "local";
 
-/// How vaults are spread over subscriptions.
+/// How vaults are spread over subscriptions, and subscriptions over tenants.
 #[derive(Clone, Debug)]
 pub struct ArmConfig {
     pub subscriptions: usize,
@@ -24,6 +24,12 @@ pub struct ArmConfig {
     pub forbidden: Option<usize>,
     /// Items per page when the caller gives no `$top`.
     pub page_size: usize,
+    /// How many tenants the subscriptions are spread over (subscription i is in tenant i % N).
+    pub tenants: usize,
+    /// A vault in a tenant of its own (`--vault-tenant NAME=TENANT_ID`): lower-cased name → tenant.
+    pub vault_tenants: Vec<(String, String)>,
+    /// A subscription's state other than `Enabled` (1-based index → `Disabled`, `Warned`, `PastDue`).
+    pub states: Vec<(usize, String)>,
 }
 
 impl Default for ArmConfig {
@@ -32,7 +38,64 @@ impl Default for ArmConfig {
             subscriptions: 1,
             forbidden: None,
             page_size: 100,
+            tenants: 1,
+            vault_tenants: Vec::new(),
+            states: Vec::new(),
         }
+    }
+}
+
+/// The i-th (0-based) local tenant: the first is the local vault's home tenant.
+pub fn tenant_id(i: usize) -> String {
+    if i == 0 {
+        super::api::LOCAL_TENANT.to_string()
+    } else {
+        format!("6b767475-7465-4e61-8e74-{:012x}", i + 1)
+    }
+}
+
+/// The states a subscription can be in (Resource Manager's `state`).
+pub const SUBSCRIPTION_STATES: [&str; 5] = ["Enabled", "Warned", "PastDue", "Disabled", "Deleted"];
+
+impl ArmConfig {
+    /// The tenant of the i-th (0-based) subscription.
+    pub fn subscription_tenant(&self, i: usize) -> String {
+        tenant_id(i % self.tenants.max(1))
+    }
+
+    /// Every tenant this instance has: the spread ones, then those of `--vault-tenant`.
+    pub fn all_tenants(&self) -> Vec<String> {
+        let mut t: Vec<String> = (0..self.tenants.max(1)).map(tenant_id).collect();
+        for (_, v) in &self.vault_tenants {
+            if !t.iter().any(|x| x.eq_ignore_ascii_case(v)) {
+                t.push(v.clone());
+            }
+        }
+        t
+    }
+
+    /// The tenant of the vault at `index` (configuration order): its own, else its subscription's.
+    pub fn vault_tenant(&self, index: usize, name: &str) -> String {
+        self.vault_tenants
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, t)| t.clone())
+            .unwrap_or_else(|| self.subscription_tenant(index % self.subscriptions.max(1)))
+    }
+
+    /// The known tenant an id names (any case), as first spelled.
+    pub fn find_tenant(&self, id: &str) -> Option<String> {
+        self.all_tenants()
+            .into_iter()
+            .find(|t| t.eq_ignore_ascii_case(id))
+    }
+
+    fn state(&self, i: usize) -> &str {
+        self.states
+            .iter()
+            .find(|(n, _)| *n == i + 1)
+            .map(|(_, s)| s.as_str())
+            .unwrap_or("Enabled")
     }
 }
 
@@ -51,6 +114,7 @@ pub fn vault_resource_id(index: usize, subscriptions: usize, name: &str) -> Stri
 
 pub struct Arm<'a> {
     pub config: &'a ArmConfig,
+    /// The caller's tenant (the token's `tid`; the home tenant when the token says none).
     pub tenant: &'a str,
     /// (name, policy) of every vault, in order.
     pub vaults: Vec<(&'a str, &'a VaultPolicy)>,
@@ -66,26 +130,60 @@ fn arm_error(status: StatusCode, code: &str, message: String) -> (StatusCode, Va
     (status, json!({"error": {"code": code, "message": message}}))
 }
 
-fn page(items: Vec<Value>, size: usize, skip: usize, link: impl Fn(usize) -> String) -> Value {
+fn page(items: Vec<Value>, size: usize, skip: usize, link: impl Fn(&str) -> String) -> Value {
     let size = size.max(1);
     let end = (skip + size).min(items.len());
     let more = end < items.len();
     let slice: Vec<Value> = items.into_iter().skip(skip).take(size).collect();
     let mut v = json!({ "value": slice });
     if more {
-        v["nextLink"] = json!(link(end));
+        v["nextLink"] = json!(link(&end.to_string()));
+    }
+    v
+}
+
+/// Resource listings as the service pages them: the skiptoken is the last name given, and a full
+/// last page is followed by an empty one.
+fn page_by_name(
+    items: Vec<(String, Value)>,
+    size: usize,
+    after: Option<String>,
+    link: impl Fn(&str) -> String,
+) -> Value {
+    let size = size.max(1);
+    let slice: Vec<(String, Value)> = items
+        .into_iter()
+        .filter(|(n, _)| after.as_ref().is_none_or(|a| n.as_str() > a.as_str()))
+        .take(size)
+        .collect();
+    let last = (slice.len() == size).then(|| slice[size - 1].0.clone());
+    let mut v = json!({ "value": slice.into_iter().map(|(_, v)| v).collect::<Vec<_>>() });
+    if let Some(last) = last {
+        v["nextLink"] = json!(link(&last));
     }
     v
 }
 
 impl Arm<'_> {
-    fn vaults_in(&self, sub: usize) -> impl Iterator<Item = &(&str, &VaultPolicy)> {
+    fn vaults_in(&self, sub: usize) -> impl Iterator<Item = (usize, &(&str, &VaultPolicy))> {
         let n = self.config.subscriptions.max(1);
         self.vaults
             .iter()
             .enumerate()
             .filter(move |(i, _)| i % n == sub)
-            .map(|(_, v)| v)
+    }
+
+    fn tenant_json(&self, i: usize, id: &str) -> Value {
+        json!({
+            "id": format!("/tenants/{id}"),
+            "tenantId": id,
+            "countryCode": "US",
+            "displayName": format!("kvtui local tenant {}", i + 1),
+            "domains": [format!("tenant{}.localhost", i + 1)],
+            "tenantCategory": if id.eq_ignore_ascii_case(self.tenant) { "Home" } else { "ProjectedBy" },
+            "defaultDomain": format!("tenant{}.localhost", i + 1),
+            "tenantType": "AAD",
+        })
     }
 
     fn subscription_json(&self, i: usize) -> Value {
@@ -95,22 +193,23 @@ impl Arm<'_> {
             "authorizationSource": "RoleBased",
             "managedByTenants": [],
             "subscriptionId": id,
-            "tenantId": self.tenant,
+            "tenantId": self.config.subscription_tenant(i),
             "displayName": format!("kvtui local subscription {}", i + 1),
-            "state": "Enabled",
+            "state": self.config.state(i),
             "subscriptionPolicies": {"locationPlacementId": "Public_2014-09-01", "quotaId": "Internal_2014-09-01", "spendingLimit": "Off"},
         })
     }
 
-    fn vault_json(&self, sub: usize, name: &str, policy: &VaultPolicy) -> Value {
+    fn vault_json(&self, index: usize, sub: usize, name: &str, policy: &VaultPolicy) -> Value {
         let id = format!(
             "/subscriptions/{}/resourceGroups/{RESOURCE_GROUP}/providers/Microsoft.KeyVault/vaults/{name}",
             subscription_id(sub)
         );
+        let tenant = self.config.vault_tenant(index, name);
         let mut properties = json!({
             "sku": {"family": "A", "name": "standard"},
-            "tenantId": self.tenant,
-            "accessPolicies": self.access.policies_json(name, self.tenant),
+            "tenantId": tenant,
+            "accessPolicies": self.access.policies_json(name, &tenant),
             "enabledForDeployment": false,
             "enableSoftDelete": policy.soft_delete(),
             "softDeleteRetentionInDays": policy.recoverable_days,
@@ -184,7 +283,7 @@ impl Arm<'_> {
         let link = |path: &str| {
             let base = format!("https://{}{path}?api-version={api_version}", self.authority);
             let filter = filter.clone();
-            move |next: usize| {
+            move |next: &str| {
                 let mut l = base.clone();
                 if let Some(f) = &filter {
                     l.push_str(&format!(
@@ -195,10 +294,7 @@ impl Arm<'_> {
                 if let Some(t) = top {
                     l.push_str(&format!("&$top={t}"));
                 }
-                l.push_str(&format!(
-                    "&$skiptoken={}",
-                    URL_SAFE_NO_PAD.encode(next.to_string())
-                ));
+                l.push_str(&format!("&$skiptoken={}", URL_SAFE_NO_PAD.encode(next)));
                 l
             }
         };
@@ -211,8 +307,34 @@ impl Arm<'_> {
         let n = self.config.subscriptions.max(1);
         let find_sub = |id: &str| (0..n).find(|i| subscription_id(*i).eq_ignore_ascii_case(id));
         match segs.as_slice() {
+            ["tenants"] => {
+                let items = self
+                    .config
+                    .all_tenants()
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| self.tenant_json(i, t))
+                    .collect();
+                (
+                    StatusCode::OK,
+                    page(
+                        items,
+                        top.unwrap_or(self.config.page_size),
+                        skip,
+                        link("/tenants"),
+                    ),
+                )
+            }
+            // The caller's tenant only, as the service lists them.
             ["subscriptions"] => {
-                let items = (0..n).map(|i| self.subscription_json(i)).collect();
+                let items = (0..n)
+                    .filter(|i| {
+                        self.config
+                            .subscription_tenant(*i)
+                            .eq_ignore_ascii_case(self.tenant)
+                    })
+                    .map(|i| self.subscription_json(i))
+                    .collect();
                 (
                     StatusCode::OK,
                     page(
@@ -231,6 +353,14 @@ impl Arm<'_> {
                 let Some(i) = find_sub(id) else {
                     return not_found_sub(id);
                 };
+                let home = self.config.subscription_tenant(i);
+                if !home.eq_ignore_ascii_case(self.tenant) {
+                    return arm_error(
+                        StatusCode::UNAUTHORIZED,
+                        "InvalidAuthenticationTokenTenant",
+                        format!("The access token is from the wrong issuer 'https://sts.windows.net/{}/'. It must match the tenant 'https://sts.windows.net/{home}/' associated with this subscription. Please use the authority (URL) 'https://login.windows.net/{home}' to get the token. Note, if the subscription is transferred to another tenant there is no impact to the services, but information about new tenant could take time to propagate (up to an hour). If you just transferred your subscription and see this error message, please try back later.", self.tenant),
+                    );
+                }
                 let wants_vaults = match rest {
                     ["resources"] => match &filter {
                         None => true,
@@ -267,19 +397,28 @@ impl Arm<'_> {
                         format!("The client does not have authorization to perform action 'Microsoft.Resources/subscriptions/resources/read' over scope '/subscriptions/{}' or the scope is invalid. If access was recently granted, please refresh your credentials.", subscription_id(i)),
                     );
                 }
-                let items: Vec<Value> = if wants_vaults {
+                let mut items: Vec<(String, Value)> = if wants_vaults {
                     self.vaults_in(i)
-                        .map(|(name, p)| self.vault_json(i, name, p))
+                        .map(|(index, (name, p))| {
+                            (
+                                name.to_ascii_lowercase(),
+                                self.vault_json(index, i, name, p),
+                            )
+                        })
                         .collect()
                 } else {
                     Vec::new()
                 };
+                items.sort_by(|a, b| a.0.cmp(&b.0));
+                let after = get("$skiptoken")
+                    .and_then(|t| URL_SAFE_NO_PAD.decode(t).ok())
+                    .and_then(|b| String::from_utf8(b).ok());
                 (
                     StatusCode::OK,
-                    page(
+                    page_by_name(
                         items,
                         top.unwrap_or(self.config.page_size),
-                        skip,
+                        after,
                         link(path),
                     ),
                 )

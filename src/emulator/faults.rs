@@ -15,6 +15,9 @@ pub struct FaultConfig {
     /// Requests allowed per vault per window; more get 429 Throttled.
     pub throttle: Option<u32>,
     pub throttle_window: Duration,
+    /// Send `Retry-After` with a vault's 429. The service's recorded 429s carry none, so by default
+    /// neither does this; Resource Manager's 429s always do.
+    pub throttle_retry_after: bool,
     /// Probability (0–1) that the connection is cut halfway through the response.
     pub drop_rate: f64,
     pub seed: u64,
@@ -27,6 +30,7 @@ impl Default for FaultConfig {
             fail_rate: 0.0,
             throttle: None,
             throttle_window: Duration::from_secs(10),
+            throttle_retry_after: false,
             drop_rate: 0.0,
             seed: 0x6b76_7475_6920_6b76,
         }
@@ -90,25 +94,33 @@ impl Faults {
         (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
     }
 
+    /// Counts one request against `key`'s budget: `Some(seconds until the window resets)` when it
+    /// is over the limit.
+    pub fn throttle(&self, key: &str) -> Option<u64> {
+        let limit = self.config.throttle?;
+        let mut w = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        let entry = w.entry(key.to_ascii_lowercase()).or_insert((now, 0));
+        if now.duration_since(entry.0) >= self.config.throttle_window {
+            *entry = (now, 0);
+        }
+        entry.1 += 1;
+        if entry.1 <= limit {
+            return None;
+        }
+        let left = self
+            .config
+            .throttle_window
+            .saturating_sub(now.duration_since(entry.0));
+        self.stats.throttled.fetch_add(1, Ordering::Relaxed);
+        Some(left.as_secs_f64().ceil().max(1.0) as u64)
+    }
+
     /// Decides the fate of one request to `vault`.
     pub fn decide(&self, vault: &str) -> Fault {
         self.stats.requests.fetch_add(1, Ordering::Relaxed);
-        if let Some(limit) = self.config.throttle {
-            let mut w = self.windows.lock().unwrap_or_else(|p| p.into_inner());
-            let now = Instant::now();
-            let entry = w.entry(vault.to_ascii_lowercase()).or_insert((now, 0));
-            if now.duration_since(entry.0) >= self.config.throttle_window {
-                *entry = (now, 0);
-            }
-            entry.1 += 1;
-            if entry.1 > limit {
-                let left = self
-                    .config
-                    .throttle_window
-                    .saturating_sub(now.duration_since(entry.0));
-                self.stats.throttled.fetch_add(1, Ordering::Relaxed);
-                return Fault::Throttled(left.as_secs_f64().ceil().max(1.0) as u64);
-            }
+        if let Some(secs) = self.throttle(vault) {
+            return Fault::Throttled(secs);
         }
         if self.config.fail_rate > 0.0 && self.next_f64() < self.config.fail_rate {
             self.stats.unavailable.fetch_add(1, Ordering::Relaxed);

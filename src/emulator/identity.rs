@@ -32,7 +32,7 @@ fn now_secs() -> i64 {
         .unwrap_or_default()
 }
 
-fn random_id(rng: &SystemRandom) -> String {
+pub(crate) fn random_id(rng: &SystemRandom) -> String {
     let mut b = [0u8; 16];
     let _ = rng.fill(&mut b);
     let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
@@ -45,6 +45,8 @@ fn random_id(rng: &SystemRandom) -> String {
         &h[20..32]
     )
 }
+
+pub use super::entra::{entra, requested_tenant, ClientKey, Clients, Users};
 
 /// Signs and checks this instance's access tokens (JWTs, HS256).
 pub struct TokenIssuer {
@@ -84,31 +86,42 @@ impl TokenIssuer {
     /// A token for `subject` (a client or managed identity id) valid for `audience`: `appid`/`azp`
     /// are the client id, `oid` the application's object id.
     pub fn issue(&self, subject: &str, audience: &str) -> (String, i64) {
+        self.issue_in(&self.tenant, subject, audience)
+    }
+
+    /// `issue`, for another tenant of this instance (`tid` and `iss` name it).
+    pub fn issue_in(&self, tenant: &str, subject: &str, audience: &str) -> (String, i64) {
         let oid = object_id(subject);
-        self.sign(json!({
-            "aud": audience,
-            "sub": oid, "oid": oid, "appid": subject, "azp": subject, "idtyp": "app",
-        }))
+        self.sign(
+            tenant,
+            json!({
+                "aud": audience,
+                "sub": oid, "oid": oid, "appid": subject, "azp": subject, "idtyp": "app",
+            }),
+        )
     }
 
     /// A user's token (the password grant, as `az login` gets one): `upn`, `name` and the user's
     /// object id; the client is the Azure CLI.
-    pub fn issue_user(&self, upn: &str, audience: &str) -> (String, i64) {
+    pub fn issue_user(&self, tenant: &str, upn: &str, audience: &str) -> (String, i64) {
         let oid = object_id(upn);
         let name = upn.split('@').next().unwrap_or(upn);
-        self.sign(json!({
-            "aud": audience,
-            "sub": oid, "oid": oid, "upn": upn, "unique_name": upn, "name": name,
-            "appid": AZURE_CLI_APP_ID, "azp": AZURE_CLI_APP_ID, "idtyp": "user",
-        }))
+        self.sign(
+            tenant,
+            json!({
+                "aud": audience,
+                "sub": oid, "oid": oid, "upn": upn, "unique_name": upn, "name": name,
+                "appid": AZURE_CLI_APP_ID, "azp": AZURE_CLI_APP_ID, "idtyp": "user",
+            }),
+        )
     }
 
-    fn sign(&self, mut claims: Value) -> (String, i64) {
+    fn sign(&self, tenant: &str, mut claims: Value) -> (String, i64) {
         let now = now_secs();
         let exp = now + TOKEN_LIFETIME_SECS;
         let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","typ":"JWT","kid":"kvtui-local"}"#);
-        claims["iss"] = json!(format!("https://login.localhost/{}/v2.0", self.tenant));
-        claims["tid"] = json!(self.tenant);
+        claims["iss"] = json!(format!("https://login.localhost/{tenant}/v2.0"));
+        claims["tid"] = json!(tenant);
         claims["iat"] = json!(now);
         claims["nbf"] = json!(now);
         claims["exp"] = json!(exp);
@@ -193,222 +206,6 @@ pub fn object_id(principal: &str) -> String {
     )
 }
 
-/// Users the token endpoint signs in with the password grant (`--user UPN[=PASSWORD]`; no password:
-/// any is accepted).
-#[derive(Clone, Debug, Default)]
-pub struct Users(pub Vec<(String, Option<String>)>);
-
-impl Users {
-    fn check(&self, upn: &str, password: &str) -> Result<String, &'static str> {
-        let (known, expected) = self
-            .0
-            .iter()
-            .find(|(u, _)| u.eq_ignore_ascii_case(upn))
-            .ok_or("unknown user")?;
-        match expected {
-            Some(p) if p != password => Err("wrong password"),
-            _ => Ok(known.clone()),
-        }
-    }
-}
-
-/// Client id → secret pairs the Entra endpoint checks (`--client ID:SECRET`); empty accepts anyone on
-/// loopback. The flag says the endpoint is reachable beyond loopback: then empty accepts no one.
-#[derive(Clone, Debug, Default)]
-pub struct Clients(pub HashMap<String, String>, pub bool);
-
-fn entra_error(
-    status: StatusCode,
-    error: &str,
-    code: u32,
-    description: &str,
-    rng: &SystemRandom,
-) -> (StatusCode, Value) {
-    let trace = random_id(rng);
-    let correlation = random_id(rng);
-    let timestamp = time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default();
-    (
-        status,
-        json!({
-            "error": error,
-            "error_description": format!("AADSTS{code}: {description} Trace ID: {trace} Correlation ID: {correlation} Timestamp: {timestamp}"),
-            "error_codes": [code],
-            "timestamp": timestamp,
-            "trace_id": trace,
-            "correlation_id": correlation,
-            "error_uri": format!("https://login.microsoftonline.com/error?code={code}"),
-        }),
-    )
-}
-
-/// `POST /{tenant}/oauth2/v2.0/token` (client credentials, with a secret or an assertion) and the
-/// OpenID metadata document, on host `login.localhost`.
-pub fn entra(
-    issuer: &TokenIssuer,
-    clients: &Clients,
-    users: &Users,
-    req: &Request<Bytes>,
-    authority: &str,
-    rng: &SystemRandom,
-) -> (StatusCode, Value) {
-    let path = req.uri().path();
-    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    match (req.method(), segs.as_slice()) {
-        (&Method::GET, [tenant, "v2.0", ".well-known", "openid-configuration"]) => {
-            let base = format!("https://{authority}/{tenant}");
-            (
-                StatusCode::OK,
-                json!({
-                    "token_endpoint": format!("{base}/oauth2/v2.0/token"),
-                    "authorization_endpoint": format!("{base}/oauth2/v2.0/authorize"),
-                    "issuer": format!("https://login.localhost/{}/v2.0", issuer.tenant),
-                    "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt"],
-                    "grant_types_supported": ["client_credentials", "password"],
-                    "tenant_region_scope": "local",
-                }),
-            )
-        }
-        (&Method::POST, [_tenant, "oauth2", "v2.0", "token"]) => {
-            let form: HashMap<String, String> = url::form_urlencoded::parse(req.body())
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect();
-            let need = |p: &str| {
-                entra_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_request",
-                    900144,
-                    &format!("The request body must contain the following parameter: '{p}'."),
-                    rng,
-                )
-            };
-            match form.get("grant_type").map(String::as_str) {
-                None => return need("grant_type"),
-                Some("client_credentials") => {}
-                Some("password") => return password_grant(issuer, users, &form, rng),
-                Some(other) => {
-                    return entra_error(
-                        StatusCode::BAD_REQUEST,
-                        "unsupported_grant_type",
-                        70003,
-                        &format!("The app requested an unsupported grant type '{other}'; this local endpoint supports client_credentials and password."),
-                        rng,
-                    )
-                }
-            }
-            let Some(client_id) = form.get("client_id").filter(|c| !c.is_empty()) else {
-                return need("client_id");
-            };
-            let Some(scope) = form.get("scope").filter(|s| !s.is_empty()) else {
-                return need("scope");
-            };
-            let secret = form.get("client_secret").filter(|s| !s.is_empty());
-            let assertion = form.get("client_assertion").filter(|s| !s.is_empty());
-            if secret.is_none() && assertion.is_none() {
-                return entra_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_request",
-                    7000216,
-                    "'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' grant type.",
-                    rng,
-                );
-            }
-            // Beyond loopback (strict), only the clients given with --client get tokens.
-            if clients.0.is_empty() && clients.1 {
-                return entra_error(
-                    StatusCode::BAD_REQUEST,
-                    "unauthorized_client",
-                    700016,
-                    &format!("Application with identifier '{client_id}' was not found in the directory '{}': beyond loopback this local endpoint issues tokens only to the clients given with --client.", issuer.tenant),
-                    rng,
-                );
-            }
-            if !clients.0.is_empty() {
-                let Some(expected) = clients.0.get(client_id) else {
-                    return entra_error(
-                        StatusCode::BAD_REQUEST,
-                        "unauthorized_client",
-                        700016,
-                        &format!("Application with identifier '{client_id}' was not found in the directory '{}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.", issuer.tenant),
-                        rng,
-                    );
-                };
-                if let Some(s) = secret {
-                    if s != expected {
-                        return entra_error(
-                            StatusCode::UNAUTHORIZED,
-                            "invalid_client",
-                            7000215,
-                            &format!("Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client_id}'."),
-                            rng,
-                        );
-                    }
-                }
-            }
-            token_answer(issuer.issue(client_id, &audience(scope)).0)
-        }
-        _ => (
-            StatusCode::NOT_FOUND,
-            json!({"error": "not_found", "error_description": format!("This local Entra endpoint serves POST /{{tenant}}/oauth2/v2.0/token, not {} {path}.", req.method())}),
-        ),
-    }
-}
-
-/// The audience a `scope` asks for (`https://vault.azure.net/.default` → `https://vault.azure.net`).
-fn audience(scope: &str) -> String {
-    scope
-        .split(' ')
-        .next()
-        .unwrap_or_default()
-        .trim_end_matches("/.default")
-        .to_string()
-}
-
-fn token_answer(token: String) -> (StatusCode, Value) {
-    (
-        StatusCode::OK,
-        json!({
-            "token_type": "Bearer",
-            "expires_in": TOKEN_LIFETIME_SECS - 1,
-            "ext_expires_in": TOKEN_LIFETIME_SECS - 1,
-            "access_token": token,
-        }),
-    )
-}
-
-/// A user signing in with a password (ROPC), for the users given with `--user`.
-fn password_grant(
-    issuer: &TokenIssuer,
-    users: &Users,
-    form: &HashMap<String, String>,
-    rng: &SystemRandom,
-) -> (StatusCode, Value) {
-    let (Some(upn), Some(scope)) = (
-        form.get("username").filter(|u| !u.is_empty()),
-        form.get("scope").filter(|s| !s.is_empty()),
-    ) else {
-        return entra_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            900144,
-            "The request body must contain the following parameters: 'username', 'password' and 'scope'.",
-            rng,
-        );
-    };
-    let password = form.get("password").map(String::as_str).unwrap_or_default();
-    match users.check(upn, password) {
-        Ok(upn) => token_answer(issuer.issue_user(&upn, &audience(scope)).0),
-        Err(_) => entra_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_grant",
-            50126,
-            "Error validating credentials due to invalid username or password.",
-            rng,
-        ),
-    }
-}
-
 /// The App Service managed-identity protocol (api-version 2019-08-01).
 pub struct ManagedIdentity {
     pub issuer: Arc<TokenIssuer>,
@@ -431,6 +228,9 @@ impl ManagedIdentity {
     }
 
     pub fn answer(&self, req: &Request<Bytes>) -> (StatusCode, Value) {
+        if req.uri().path() == "/metadata/identity/oauth2/token" {
+            return self.imds(req);
+        }
         let header_ok = req
             .headers()
             .get("x-identity-header")
@@ -483,6 +283,59 @@ impl ManagedIdentity {
                 "resource": resource,
                 "token_type": "Bearer",
                 "client_id": client_id,
+            }),
+        )
+    }
+}
+
+impl ManagedIdentity {
+    /// The VM metadata endpoint's protocol (IMDS, api-version 2018-02-01): `Metadata: true`, the
+    /// resource, a user-assigned identity by `client_id`. Point a client at it with
+    /// `AZURE_POD_IDENTITY_AUTHORITY_HOST=http://127.0.0.1:PORT`.
+    fn imds(&self, req: &Request<Bytes>) -> (StatusCode, Value) {
+        let metadata = req
+            .headers()
+            .get("metadata")
+            .and_then(|h| h.to_str().ok())
+            .is_some_and(|h| h.eq_ignore_ascii_case("true"));
+        if !metadata {
+            return (
+                StatusCode::BAD_REQUEST,
+                json!({"error": "invalid_request", "error_description": "Required metadata header not specified"}),
+            );
+        }
+        let params: HashMap<String, String> =
+            url::form_urlencoded::parse(req.uri().query().unwrap_or_default().as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+        if params.get("api-version").is_none_or(|v| v.is_empty()) {
+            return (
+                StatusCode::BAD_REQUEST,
+                json!({"error": "invalid_request", "error_description": "Required query variable 'api-version' is missing"}),
+            );
+        }
+        let Some(resource) = params.get("resource").filter(|r| !r.is_empty()) else {
+            return (
+                StatusCode::BAD_REQUEST,
+                json!({"error": "invalid_request", "error_description": "Required query variable 'resource' is missing"}),
+            );
+        };
+        let client_id = params
+            .get("client_id")
+            .cloned()
+            .unwrap_or_else(|| self.client_id.clone());
+        let (token, exp) = self.issuer.issue(&client_id, resource);
+        (
+            StatusCode::OK,
+            json!({
+                "access_token": token,
+                "client_id": client_id,
+                "expires_in": (TOKEN_LIFETIME_SECS - 1).to_string(),
+                "expires_on": exp.to_string(),
+                "ext_expires_in": (TOKEN_LIFETIME_SECS - 1).to_string(),
+                "not_before": (exp - TOKEN_LIFETIME_SECS).to_string(),
+                "resource": resource,
+                "token_type": "Bearer",
             }),
         )
     }
@@ -545,6 +398,7 @@ mod tests {
             &issuer,
             &open,
             &Users::default(),
+            &[],
             &req(ask),
             "login.localhost",
             &rng,
@@ -555,6 +409,7 @@ mod tests {
             &issuer,
             &exposed,
             &Users::default(),
+            &[],
             &req(ask),
             "login.localhost",
             &rng,

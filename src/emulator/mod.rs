@@ -6,6 +6,7 @@ pub mod access;
 pub mod api;
 pub mod arm;
 pub mod backup;
+pub mod entra;
 pub mod faults;
 pub mod identity;
 pub mod persist;
@@ -126,6 +127,8 @@ pub struct Emulator {
     pub ca_path: Option<PathBuf>,
     pub identity: Option<IdentityEndpoint>,
     pub tenant: String,
+    /// Every tenant (the home one first).
+    pub tenants: Vec<String>,
     pub data: Option<PathBuf>,
     service: Arc<Service>,
     shutdown: watch::Sender<bool>,
@@ -228,6 +231,11 @@ impl Emulator {
         if vaults.is_empty() {
             bail!("no vault to serve: give at least one --vault NAME");
         }
+        for (name, _) in &config.arm.vault_tenants {
+            if !vaults.iter().any(|v| v.eq_ignore_ascii_case(name)) {
+                bail!("--vault-tenant names '{name}', which is not a vault here (give it with --vault {name})");
+            }
+        }
 
         let ca = match &config.keys {
             KeyStore::Memory => Ca::ephemeral(&config.tls_names)?,
@@ -322,6 +330,7 @@ impl Emulator {
             ca_path,
             identity,
             tenant: api::LOCAL_TENANT.to_string(),
+            tenants: config.arm.all_tenants(),
             data,
             service,
             shutdown,

@@ -14,6 +14,10 @@ pub struct Ready {
     pub ca_file: Option<String>,
     pub vaults: serde_json::Map<String, serde_json::Value>,
     pub tenant_id: String,
+    /// Every tenant, the home one first (`--tenants`, `--vault-tenant`).
+    pub tenants: Vec<String>,
+    /// The vaults outside the home tenant: name → tenant.
+    pub vault_tenants: serde_json::Map<String, serde_json::Value>,
     pub authority_host: String,
     pub management_endpoint: String,
     pub subscriptions: Vec<String>,
@@ -38,6 +42,14 @@ impl Ready {
                 .map(|(n, u)| (n, serde_json::Value::String(u)))
                 .collect(),
             tenant_id: emu.tenant.clone(),
+            tenants: emu.tenants.clone(),
+            vault_tenants: emu
+                .vaults()
+                .into_iter()
+                .map(|(n, _)| (emu.service().vault_tenant(&n), n))
+                .filter(|(t, _)| !t.eq_ignore_ascii_case(&emu.tenant))
+                .map(|(t, n)| (n, serde_json::Value::String(t)))
+                .collect(),
             authority_host: emu.authority_host(),
             management_endpoint: emu.management_endpoint(),
             subscriptions: (0..subscriptions)
@@ -63,8 +75,12 @@ impl Ready {
             self.addrs.join(", ")
         )];
         for (name, url) in &self.vaults {
+            let tenant = match self.vault_tenants.get(name).and_then(|t| t.as_str()) {
+                Some(t) => format!("   (tenant {t})"),
+                None => String::new(),
+            };
             out.push(format!(
-                "  vault {name:<12} {}",
+                "  vault {name:<12} {}{tenant}",
                 url.as_str().unwrap_or_default()
             ));
         }
@@ -78,6 +94,9 @@ impl Ready {
             "Entra token endpoint: AZURE_AUTHORITY_HOST={} (tenant {})",
             self.authority_host, self.tenant_id
         ));
+        if self.tenants.len() > 1 {
+            out.push(format!("Other tenants: {}", self.tenants[1..].join(", ")));
+        }
         out.push(format!("Resource Manager: {}", self.management_endpoint));
         if let (Some(endpoint), Some(header)) = (&self.identity_endpoint, &self.identity_header) {
             out.push("Managed identity (App Service style):".into());

@@ -151,10 +151,21 @@ pub fn vaults(frame: &mut Frame, app: &App, t: &Theme, area: Rect) -> Option<(Re
     let cursor = app.current_cursor();
     let shown = in_view(app, area);
     let first = shown.start;
+    // The tenant is named once vaults of more than one are listed.
+    let first_tenant = app.vaults.entries.iter().find_map(|e| e.tenant.as_deref());
+    let many_tenants = app
+        .vaults
+        .entries
+        .iter()
+        .filter_map(|e| e.tenant.as_deref())
+        .any(|t| Some(t) != first_tenant);
     let rows: Vec<TableRow> = shown
         .map(|i| {
             let r = &app.rows[i];
             let e = &app.vaults.entries[r.index];
+            let tenant = many_tenants
+                .then(|| e.tenant_name.as_deref().or(e.tenant.as_deref()))
+                .flatten();
             let sel = i == cursor.selected;
             let base = row_style(t, sel);
             let sources = e
@@ -163,7 +174,7 @@ pub fn vaults(frame: &mut Frame, app: &App, t: &Theme, area: Rect) -> Option<(Re
                 .map(|s| s.label())
                 .collect::<Vec<_>>()
                 .join(",");
-            let place = [e.subscription.as_deref(), e.location.as_deref()]
+            let place = [tenant, e.subscription.as_deref(), e.location.as_deref()]
                 .into_iter()
                 .flatten()
                 .collect::<Vec<_>>()
@@ -200,7 +211,16 @@ pub fn vaults(frame: &mut Frame, app: &App, t: &Theme, area: Rect) -> Option<(Re
         frame,
         t,
         area,
-        vec!["VAULT", "URL", "FROM", "SUBSCRIPTION · LOCATION"],
+        vec![
+            "VAULT",
+            "URL",
+            "FROM",
+            if many_tenants {
+                "TENANT · SUBSCRIPTION · LOCATION"
+            } else {
+                "SUBSCRIPTION · LOCATION"
+            },
+        ],
         rows,
         widths,
         first,

@@ -1,6 +1,8 @@
-//! kvtui's credential chain. `auto` tries, in order: an environment service principal, workload
-//! identity, managed identity (only when `IDENTITY_ENDPOINT` is set: a VM's metadata endpoint is never
-//! probed implicitly), the Azure CLI, the Azure Developer CLI. An explicit `--auth` uses that one only.
+//! kvtui's credential chain. `auto` tries, in order: an environment service principal (secret or
+//! certificate), workload identity, managed identity (when `IDENTITY_ENDPOINT` is set), the Azure CLI,
+//! the Azure Developer CLI, and last a VM's managed identity — only where the metadata endpoint can
+//! answer (named by `AZURE_POD_IDENTITY_AUTHORITY_HOST`, or an Azure VM by its DMI tag; never
+//! probed elsewhere). An explicit `--auth` uses that one only.
 //!
 //! Every attempt builds the candidates anew from the environment, so when the user fixes things
 //! (`az login` in another pane) the next attempt works without a restart. A failed chain says, for
@@ -16,7 +18,7 @@ use azure_identity::{
     AzureCliCredential, AzureCliCredentialOptions, AzureDeveloperCliCredential,
     AzureDeveloperCliCredentialOptions, ClientAssertionCredentialOptions, ClientSecretCredential,
     ClientSecretCredentialOptions, ManagedIdentityCredential, ManagedIdentityCredentialOptions,
-    WorkloadIdentityCredential, WorkloadIdentityCredentialOptions,
+    UserAssignedId, WorkloadIdentityCredential, WorkloadIdentityCredentialOptions,
 };
 
 use super::error::cause_chain;
@@ -30,6 +32,10 @@ pub enum AuthMode {
     Env,
     ManagedIdentity,
     WorkloadIdentity,
+    /// A VM's managed identity through the metadata endpoint: `auto` tries it last, and only where
+    /// it can answer (see `machine::imds_worth_trying`).
+    #[value(skip)]
+    Imds,
 }
 
 /// The sovereign cloud: vault suffix, Entra authority and Resource Manager endpoint together.
@@ -96,6 +102,14 @@ impl AuthConfig {
         }
     }
 
+    /// The Entra authority this configuration signs in at.
+    fn authority(&self) -> String {
+        self.authority_host
+            .clone()
+            .or_else(|| env("AZURE_AUTHORITY_HOST"))
+            .unwrap_or_else(|| Cloud::Public.authority_host().to_string())
+    }
+
     fn tenant(&self) -> Option<String> {
         self.tenant.clone().or_else(|| env("AZURE_TENANT_ID"))
     }
@@ -105,19 +119,48 @@ impl AuthConfig {
         let e = |err: Error| cause_chain(&err);
         match mode {
             AuthMode::Env => {
-                let (Some(tenant), Some(client), Some(secret)) = (
-                    self.tenant(),
-                    env("AZURE_CLIENT_ID"),
-                    env("AZURE_CLIENT_SECRET"),
-                ) else {
-                    return Err("not configured: set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET".into());
+                let (Some(tenant), Some(client)) = (self.tenant(), env("AZURE_CLIENT_ID")) else {
+                    return Err("not configured: set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH)".into());
                 };
-                let options = ClientSecretCredentialOptions {
+                if let Some(secret) = env("AZURE_CLIENT_SECRET") {
+                    let options = ClientSecretCredentialOptions {
+                        client_options: self.client_options(),
+                    };
+                    return ClientSecretCredential::new(
+                        &tenant,
+                        client,
+                        Secret::new(secret),
+                        Some(options),
+                    )
+                    .map(|c| c as Arc<dyn TokenCredential>)
+                    .map_err(e);
+                }
+                let Some(path) = env("AZURE_CLIENT_CERTIFICATE_PATH") else {
+                    return Err("not configured: AZURE_CLIENT_ID is set but neither AZURE_CLIENT_SECRET nor AZURE_CLIENT_CERTIFICATE_PATH".into());
+                };
+                if env("AZURE_CLIENT_CERTIFICATE_PASSWORD").is_some() {
+                    return Err(format!("{path}: a password-protected certificate (AZURE_CLIENT_CERTIFICATE_PASSWORD) is not supported: give a PEM with an unencrypted key (`openssl pkcs12 -in cert.pfx -out cert.pem -nodes`, kept 0600)"));
+                }
+                let audience = format!(
+                    "{}/{tenant}/oauth2/v2.0/token",
+                    self.authority().trim_end_matches('/')
+                );
+                let assertion = super::certificate::CertificateAssertion::from_pem_file(
+                    std::path::Path::new(&path),
+                    &client,
+                    &audience,
+                )?;
+                let options = ClientAssertionCredentialOptions {
                     client_options: self.client_options(),
                 };
-                ClientSecretCredential::new(&tenant, client, Secret::new(secret), Some(options))
-                    .map(|c| c as Arc<dyn TokenCredential>)
-                    .map_err(e)
+                azure_identity::ClientAssertionCredential::new(
+                    tenant,
+                    client,
+                    assertion,
+                    Some(options),
+                )
+                .map(|c| c as Arc<dyn TokenCredential>)
+                .map_err(e)
             }
             AuthMode::WorkloadIdentity => {
                 let (Some(file), Some(tenant), Some(client)) = (
@@ -139,18 +182,30 @@ impl AuthConfig {
                     .map(|c| c as Arc<dyn TokenCredential>)
                     .map_err(e)
             }
-            AuthMode::ManagedIdentity => {
+            // App Service and the like (`IDENTITY_ENDPOINT`) through the SDK; elsewhere the VM's
+            // metadata endpoint. A user-assigned identity by `AZURE_CLIENT_ID`.
+            AuthMode::ManagedIdentity if env("IDENTITY_ENDPOINT").is_some() => {
                 let options = ManagedIdentityCredentialOptions {
                     client_options: self.client_options(),
-                    ..ManagedIdentityCredentialOptions::default()
+                    user_assigned_id: env("AZURE_CLIENT_ID").map(UserAssignedId::ClientId),
                 };
                 ManagedIdentityCredential::new(Some(options))
                     .map(|c| c as Arc<dyn TokenCredential>)
                     .map_err(e)
             }
+            AuthMode::ManagedIdentity | AuthMode::Imds => {
+                Ok(Arc::new(super::machine::ImdsCredential {
+                    endpoint: super::machine::imds_endpoint(),
+                    client_id: env("AZURE_CLIENT_ID"),
+                    http: self.http.clone(),
+                }))
+            }
             AuthMode::Cli => {
                 let options = AzureCliCredentialOptions {
                     tenant_id: self.tenant.clone(),
+                    executor: Some(Arc::new(super::machine::TimedExecutor {
+                        limit: super::machine::cli_timeout(),
+                    })),
                     ..AzureCliCredentialOptions::default()
                 };
                 AzureCliCredential::new(Some(options))
@@ -160,7 +215,9 @@ impl AuthConfig {
             AuthMode::Azd => {
                 let options = AzureDeveloperCliCredentialOptions {
                     tenant_id: self.tenant.clone(),
-                    ..AzureDeveloperCliCredentialOptions::default()
+                    executor: Some(Arc::new(super::machine::TimedExecutor {
+                        limit: super::machine::cli_timeout(),
+                    })),
                 };
                 AzureDeveloperCliCredential::new(Some(options))
                     .map(|c| c as Arc<dyn TokenCredential>)
@@ -179,17 +236,59 @@ impl AuthConfig {
                     c.push(AuthMode::ManagedIdentity);
                 }
                 c.extend([AuthMode::Cli, AuthMode::Azd]);
+                if env("IDENTITY_ENDPOINT").is_none() && super::machine::imds_worth_trying() {
+                    c.push(AuthMode::Imds);
+                }
                 c
             }
             m => vec![m],
         }
     }
 
+    /// The Azure CLI cloud this configuration needs, when it is a sovereign one kvtui knows.
+    fn az_cloud(&self) -> Option<&'static str> {
+        let authority = self.authority();
+        [
+            (Cloud::Public, "AzureCloud"),
+            (Cloud::China, "AzureChinaCloud"),
+            (Cloud::Usgov, "AzureUSGovernment"),
+        ]
+        .into_iter()
+        .find(|(c, _)| authority.trim_end_matches('/') == c.authority_host())
+        .map(|(_, name)| name)
+    }
+
+    /// When `az` is set to another cloud than the one kvtui signs in to: the fix.
+    pub async fn az_cloud_mismatch(&self) -> Option<String> {
+        let wanted = self.az_cloud()?;
+        let run = super::machine::TimedExecutor {
+            limit: std::time::Duration::from_secs(10),
+        };
+        let args: Vec<&std::ffi::OsStr> = ["cloud", "show", "--query", "name", "-o", "tsv"]
+            .iter()
+            .map(std::ffi::OsStr::new)
+            .collect();
+        let out = azure_identity::Executor::run(&run, std::ffi::OsStr::new("az"), &args)
+            .await
+            .ok()?;
+        let current = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        // A cloud's name is one word (AzureCloud, AzureChinaCloud…); anything else is not an answer.
+        let is_name = current.len() < 40
+            && current.starts_with("Azure")
+            && current.bytes().all(|b| b.is_ascii_alphanumeric());
+        (out.status.success() && is_name && current != wanted).then(|| {
+            format!("the Azure CLI is set to {current}, kvtui to {wanted}: run `az cloud set --name {wanted}`, then `az login`")
+        })
+    }
+
     /// True when `auto` has an explicit source (environment principal, workload or managed identity).
     pub fn has_explicit_source(&self) -> bool {
-        (env("AZURE_CLIENT_ID").is_some() && env("AZURE_CLIENT_SECRET").is_some())
+        (env("AZURE_CLIENT_ID").is_some()
+            && (env("AZURE_CLIENT_SECRET").is_some()
+                || env("AZURE_CLIENT_CERTIFICATE_PATH").is_some()))
             || env("AZURE_FEDERATED_TOKEN_FILE").is_some()
             || env("IDENTITY_ENDPOINT").is_some()
+            || env("AZURE_POD_IDENTITY_AUTHORITY_HOST").is_some()
     }
 }
 
@@ -198,6 +297,7 @@ pub fn credential_name(mode: AuthMode) -> &'static str {
         AuthMode::Env => "EnvironmentCredential",
         AuthMode::WorkloadIdentity => "WorkloadIdentityCredential",
         AuthMode::ManagedIdentity => "ManagedIdentityCredential",
+        AuthMode::Imds => "ManagedIdentityCredential (VM)",
         AuthMode::Cli => "AzureCliCredential",
         AuthMode::Azd => "AzureDeveloperCliCredential",
         AuthMode::Auto => "DefaultCredential",
@@ -209,6 +309,7 @@ fn fix_for(mode: AuthMode) -> &'static str {
         AuthMode::Env => "set the three AZURE_* variables of a service principal",
         AuthMode::WorkloadIdentity => "run in a pod with workload identity, or set its variables",
         AuthMode::ManagedIdentity => "run where a managed identity is assigned",
+        AuthMode::Imds => "assign a managed identity to this VM",
         AuthMode::Cli => "run `az login`",
         AuthMode::Azd => "run `azd auth login`",
         AuthMode::Auto => "",
@@ -342,16 +443,23 @@ impl TokenCredential for ChainCredential {
                         self.saw(mode, &token);
                         return Ok(token);
                     }
-                    Err(err) => failures.push(format!(
-                        "{} failed: {} — to fix: {}",
-                        credential_name(mode),
-                        // One line each: the sign-in page lists one credential a line.
-                        cause_chain(&err)
-                            .split_whitespace()
-                            .collect::<Vec<_>>()
-                            .join(" "),
-                        fix_for(mode)
-                    )),
+                    Err(err) => {
+                        // `az` signed in to another cloud than kvtui's --cloud: say which.
+                        let fix = match mode {
+                            AuthMode::Cli => self.config.az_cloud_mismatch().await,
+                            _ => None,
+                        }
+                        .unwrap_or_else(|| fix_for(mode).to_string());
+                        failures.push(format!(
+                            "{} failed: {} — to fix: {fix}",
+                            credential_name(mode),
+                            // One line each: the sign-in page lists one credential a line.
+                            cause_chain(&err)
+                                .split_whitespace()
+                                .collect::<Vec<_>>()
+                                .join(" "),
+                        ))
+                    }
                 },
             }
         }
@@ -361,5 +469,48 @@ impl TokenCredential for ChainCredential {
             // One credential a line: the sign-in page lists them.
             format!("no credential could get a token —\n{}", failures.join("\n")),
         ))
+    }
+}
+
+/// A vault's tenant, given to the credential only when the credential's own token is for another
+/// one: an Azure CLI signed in to that tenant already (Cloud Shell, a managed-identity account, both
+/// of which refuse `--tenant`) is used as it is.
+pub struct TenantCredential {
+    pub default: Arc<ChainCredential>,
+    pub tenant: String,
+    pub other: Arc<ChainCredential>,
+}
+
+impl std::fmt::Debug for TenantCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TenantCredential")
+            .field("tenant", &self.tenant)
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait::async_trait]
+impl TokenCredential for TenantCredential {
+    async fn get_token(
+        &self,
+        scopes: &[&str],
+        options: Option<TokenRequestOptions<'_>>,
+    ) -> azure_core::Result<AccessToken> {
+        if let Ok(token) = self.default.get_token(scopes, options.clone()).await {
+            let tid = Identity::from_token("", token.token.secret()).tid;
+            if tid.is_some_and(|t| t.eq_ignore_ascii_case(&self.tenant)) {
+                return Ok(token);
+            }
+        }
+        self.other.get_token(scopes, options).await.map_err(|e| {
+            Error::with_message(
+                ErrorKind::Credential,
+                format!(
+                    "could not get a token for tenant {}: {}",
+                    self.tenant,
+                    cause_chain(&e)
+                ),
+            )
+        })
     }
 }

@@ -45,6 +45,9 @@ pub struct VaultError {
     /// The same, whole, with the service's line breaks (a 403 names caller, action and vault on
     /// lines of their own).
     pub detail: String,
+    /// The tenant a 401's challenge names (`WWW-Authenticate: Bearer authorization="…/<tenant>"`):
+    /// the vault's tenant.
+    pub tenant: Option<String>,
 }
 
 impl VaultError {
@@ -56,6 +59,7 @@ impl VaultError {
             code: None,
             message: one_line(&detail),
             detail,
+            tenant: None,
         }
     }
 
@@ -96,12 +100,23 @@ impl VaultError {
                     (401, _) => ErrorKind::Unauthorized,
                     _ => ErrorKind::Other,
                 };
+                let tenant = raw_response
+                    .as_ref()
+                    .filter(|_| status == 401)
+                    .and_then(|r| {
+                        r.headers()
+                            .get_optional_str(&azure_core::http::headers::HeaderName::from_static(
+                                "www-authenticate",
+                            ))
+                            .and_then(challenge_tenant)
+                    });
                 Self {
                     kind,
                     status: Some(status),
                     code: inner.or(outer),
                     message: one_line(&message),
                     detail: message.replace("\r\n", "\n").trim_end().to_string(),
+                    tenant,
                 }
             }
             SdkKind::Credential => Self::new(ErrorKind::Unauthorized, cause_chain(e)),
@@ -164,6 +179,27 @@ impl fmt::Display for VaultError {
 
 impl std::error::Error for VaultError {}
 
+/// The tenant a `WWW-Authenticate` challenge names: the last path segment of its `authorization`
+/// (Key Vault) or `authorization_uri` (Resource Manager) URL.
+pub fn challenge_tenant(header: &str) -> Option<String> {
+    let at = header
+        .find("authorization=\"")
+        .map(|i| i + "authorization=\"".len())
+        .or_else(|| {
+            header
+                .find("authorization_uri=\"")
+                .map(|i| i + "authorization_uri=\"".len())
+        })?;
+    let url = url::Url::parse(header[at..].split('"').next()?).ok()?;
+    let tenant = url.path_segments()?.rfind(|s| !s.is_empty())?;
+    let ok = !tenant.is_empty()
+        && !tenant.contains(':')
+        && tenant
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+    ok.then(|| tenant.to_ascii_lowercase())
+}
+
 fn reason(status: u16) -> &'static str {
     match status {
         400 => "Bad Request",
@@ -213,4 +249,25 @@ pub fn cause_chain(e: &(dyn std::error::Error + 'static)) -> String {
         cur = err.source();
     }
     parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_challenge_names_the_vaults_tenant() {
+        use super::challenge_tenant;
+        assert_eq!(
+            challenge_tenant(r#"Bearer authorization="https://login.microsoftonline.com/72F988BF-86f1-41af-91ab-2d7cd011db47", resource="https://vault.azure.net""#).as_deref(),
+            Some("72f988bf-86f1-41af-91ab-2d7cd011db47")
+        );
+        assert_eq!(
+            challenge_tenant(r#"Bearer authorization_uri="https://login.windows.net/contoso.onmicrosoft.com/", error="invalid_token""#).as_deref(),
+            Some("contoso.onmicrosoft.com")
+        );
+        assert_eq!(
+            challenge_tenant(r#"Bearer authorization="https://login.microsoftonline.com""#),
+            None
+        );
+        assert_eq!(challenge_tenant("Basic realm=x"), None);
+    }
 }

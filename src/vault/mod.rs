@@ -1,9 +1,11 @@
 //! Reaching vaults: the worker that owns the `SecretClient`s, the credential chain, discovery, vault
 //! sources, typed errors and the HTTP transport.
 
+pub mod certificate;
 pub mod credential;
 pub mod discovery;
 pub mod error;
+pub mod machine;
 pub mod secret;
 pub mod sources;
 pub mod transport;

@@ -35,6 +35,8 @@ pub struct VaultEntry {
     pub subscription: Option<String>,
     pub location: Option<String>,
     pub tenant: Option<String>,
+    /// The tenant's display name, from discovery.
+    pub tenant_name: Option<String>,
     pub read_only: bool,
     /// The vault's resource id, from discovery.
     pub resource_id: Option<String>,
@@ -51,6 +53,23 @@ pub fn vault_url(spec: &str, cloud: Cloud) -> Result<String, String> {
         let host = u
             .host_str()
             .ok_or_else(|| format!("'{spec}' has no host"))?;
+        // A private endpoint's DNS zone: the vault is still called by its public name, which DNS
+        // resolves to the private endpoint from inside the network.
+        let lower = host.to_ascii_lowercase();
+        if let Some(name) = [
+            ("privatelink.vaultcore.azure.net", Cloud::Public),
+            ("privatelink.vaultcore.azure.cn", Cloud::China),
+            ("privatelink.vaultcore.usgovcloudapi.net", Cloud::Usgov),
+        ]
+        .iter()
+        .find_map(|(zone, c)| {
+            lower
+                .strip_suffix(zone)
+                .and_then(|n| n.strip_suffix('.'))
+                .map(|n| format!("https://{n}.{}", c.vault_suffix()))
+        }) {
+            return Err(format!("'{spec}' is a private endpoint's DNS name: call the vault as {name} — from inside the network, DNS resolves that name to the private endpoint (and its certificate is issued for it)"));
+        }
         return Ok(match u.port() {
             Some(p) => format!("https://{}:{p}", host.to_ascii_lowercase()),
             None => format!("https://{}", host.to_ascii_lowercase()),
@@ -115,9 +134,38 @@ impl VaultList {
         self.entries.len() - 1
     }
 
+    /// A discovered vault; a new one goes after the others of its tenant and subscription, so the
+    /// picker shows them grouped while discovery streams in.
     pub fn add_discovered(&mut self, d: &DiscoveredVault) -> usize {
-        let i = self.add(&d.url, Source::Discovered);
+        let known = self.entries.iter().any(|e| key(&e.url) == key(&d.url));
+        let mut i = self.add(&d.url, Source::Discovered);
+        if !known {
+            let subscription = d
+                .subscription_name
+                .as_deref()
+                .or(Some(d.subscription_id.as_str()));
+            let discovered = |e: &VaultEntry| e.sources.contains(&Source::Discovered);
+            // After the others of its subscription, else after the others of its tenant.
+            let group = self.entries[..i]
+                .iter()
+                .rposition(|e| {
+                    discovered(e)
+                        && e.tenant == d.tenant
+                        && e.subscription.as_deref() == subscription
+                })
+                .or_else(|| {
+                    self.entries[..i]
+                        .iter()
+                        .rposition(|e| discovered(e) && d.tenant.is_some() && e.tenant == d.tenant)
+                });
+            if let Some(g) = group {
+                let entry = self.entries.remove(i);
+                i = g + 1;
+                self.entries.insert(i, entry);
+            }
+        }
         let e = &mut self.entries[i];
+        e.tenant_name = d.tenant_name.clone();
         e.name = d.name.clone();
         e.subscription = d
             .subscription_name
@@ -228,9 +276,68 @@ pub fn record_recent(path: &Path, url: &str) -> std::io::Result<()> {
     crate::paths::write_private_atomic(path, &text)
 }
 
+/// The tenants learned from vaults' challenges, beside the recent list: `{url: tenant}`.
+pub fn tenants_file(recent: &Path) -> PathBuf {
+    recent.with_file_name("tenants.json")
+}
+
+pub fn load_tenants(path: &Path) -> std::collections::BTreeMap<String, String> {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default()
+}
+
+/// Remembers a vault's tenant (at most 200 vaults kept).
+pub fn record_tenant(path: &Path, url: &str, tenant: &str) -> std::io::Result<()> {
+    let mut map = load_tenants(path);
+    map.insert(key(url), tenant.to_string());
+    while map.len() > 200 {
+        let Some(first) = map.keys().next().cloned() else {
+            break;
+        };
+        map.remove(&first);
+    }
+    if let Some(dir) = path.parent() {
+        crate::paths::create_private_dir(dir)?;
+    }
+    let text = serde_json::to_vec_pretty(&map).map_err(std::io::Error::other)?;
+    crate::paths::write_private_atomic(path, &text)
+}
+
+impl VaultList {
+    /// Tenants remembered from earlier runs, for the vaults that have none from the config.
+    pub fn apply_tenants(&mut self, known: &std::collections::BTreeMap<String, String>) {
+        for e in &mut self.entries {
+            if e.tenant.is_none() {
+                e.tenant = known.get(&key(&e.url)).cloned();
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_privatelink_url_is_refused_with_the_name_to_use() {
+        let e = vault_url(
+            "https://kv-prod.privatelink.vaultcore.azure.net/",
+            Cloud::Public,
+        )
+        .expect_err("privatelink");
+        assert!(
+            e.contains("call the vault as https://kv-prod.vault.azure.net"),
+            "{e}"
+        );
+        let e = vault_url(
+            "https://kv-cn.privatelink.vaultcore.azure.cn",
+            Cloud::Public,
+        )
+        .expect_err("privatelink");
+        assert!(e.contains("https://kv-cn.vault.azure.cn"), "{e}");
+    }
 
     #[test]
     fn names_and_urls() {
@@ -259,6 +366,7 @@ mod tests {
         l.add("https://A.vault.azure.net/", Source::Recent);
         l.add("https://b.vault.azure.net", Source::Config);
         l.add_discovered(&DiscoveredVault {
+            tenant_name: None,
             resource_id: None,
             name: "a".into(),
             url: "https://a.vault.azure.net/".into(),

@@ -165,6 +165,110 @@ impl TokenCredential for LocalTokenCredential {
     }
 }
 
+/// A token for one tenant of a local vault, from its own Entra endpoint
+/// (`https://login.localhost:PORT/{tenant}/oauth2/v2.0/token`), as a client of its own. Used for a
+/// local vault in another tenant (learned from its challenge) when no credential is configured; when
+/// that endpoint does not answer (another local server), the fixed local token is used.
+pub struct LocalTenantCredential {
+    pub token_url: String,
+    pub http: reqwest::Client,
+    cached: std::sync::Mutex<Option<AccessToken>>,
+}
+
+impl std::fmt::Debug for LocalTenantCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalTenantCredential")
+            .field("token_url", &self.token_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LocalTenantCredential {
+    /// For the vault at `vault_url` (its port serves the token endpoint too) and `tenant`.
+    pub fn new(vault_url: &str, tenant: &str, http: reqwest::Client) -> Self {
+        let port = url::Url::parse(vault_url)
+            .ok()
+            .and_then(|u| u.port_or_known_default())
+            .unwrap_or(443);
+        Self {
+            token_url: format!("https://login.localhost:{port}/{tenant}/oauth2/v2.0/token"),
+            http,
+            cached: std::sync::Mutex::new(None),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl TokenCredential for LocalTenantCredential {
+    async fn get_token(
+        &self,
+        scopes: &[&str],
+        options: Option<TokenRequestOptions<'_>>,
+    ) -> azure_core::Result<AccessToken> {
+        let fresh = |t: &AccessToken| {
+            t.expires_on > time::OffsetDateTime::now_utc() + time::Duration::minutes(5)
+        };
+        if let Some(t) = self
+            .cached
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .filter(fresh)
+        {
+            return Ok(t);
+        }
+        let scope = scopes
+            .first()
+            .copied()
+            .unwrap_or("https://vault.azure.net/.default");
+        let form: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("grant_type", "client_credentials")
+            .append_pair("client_id", "kvtui-local")
+            .append_pair("client_secret", "local")
+            .append_pair("scope", scope)
+            .finish();
+        let answer = async {
+            let r = self
+                .http
+                .post(&self.token_url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(form)
+                .send()
+                .await
+                .ok()?;
+            let ok = r.status().is_success();
+            let body: serde_json::Value = serde_json::from_slice(&r.bytes().await.ok()?).ok()?;
+            if !ok {
+                return Some(Err(body["error_description"]
+                    .as_str()
+                    .unwrap_or("the local token endpoint refused")
+                    .to_string()));
+            }
+            let token = body["access_token"].as_str()?.to_string();
+            let secs = body["expires_in"].as_i64().unwrap_or(3599);
+            Some(Ok(AccessToken::new(
+                token,
+                time::OffsetDateTime::now_utc() + time::Duration::seconds(secs),
+            )))
+        }
+        .await;
+        match answer {
+            Some(Ok(t)) => {
+                *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = Some(t.clone());
+                Ok(t)
+            }
+            Some(Err(why)) => Err(azure_core::Error::with_message(
+                azure_core::error::ErrorKind::Credential,
+                format!(
+                    "the local vault's token endpoint ({}) refused: {why}",
+                    self.token_url
+                ),
+            )),
+            None => LocalTokenCredential.get_token(scopes, options).await,
+        }
+    }
+}
+
 /// A client for a vault on the local vault server, trusting `ca_pem`.
 pub fn local_secret_client(vault_url: &str, ca_pem: &str) -> Result<SecretClient> {
     secret_client(

@@ -15,6 +15,8 @@ use kvtui::emulator::{Config, Emulator, KeyStore, VaultPolicy};
 
 /// The configuration tests start from: loopback IPv4, a free port, keys in memory.
 pub fn config(policy: VaultPolicy, vaults: &[&str]) -> Config {
+    // Tests never probe a VM's metadata endpoint (169.254.169.254), even on an Azure VM.
+    std::env::set_var("KVTUI_NO_IMDS", "1");
     Config {
         listen: vec![IpAddr::V4(Ipv4Addr::LOCALHOST)],
         port: 0,

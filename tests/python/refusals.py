@@ -90,11 +90,34 @@ def certificate_backed():
     assert message == "Operation \"set\" is not allowed as this object's lifetime is managed by Key Vault", message
 
 
+def another_tenant():
+    """A vault in another tenant: a token of the home tenant gets AKV10032, and a credential allowed
+    in other tenants follows the challenge's tenant (the Python challenge policy does)."""
+    from azure.core.exceptions import ClientAuthenticationError
+    from azure.identity import ClientSecretCredential
+
+    def secret_credential(**kw):
+        return ClientSecretCredential(
+            ready["tenant_id"], "guest-app", "pw",
+            authority=ready["authority_host"], disable_instance_discovery=True, **kw)
+
+    guest = lambda cred: SecretClient(vault_url=ready["vaults"]["guest"], credential=cred)
+    # Not allowed in other tenants: azure-identity refuses to follow the challenge.
+    try:
+        guest(secret_credential()).get_secret("in-guest")
+        raise AssertionError("a home-tenant credential opened the guest vault")
+    except ClientAuthenticationError as e:
+        assert ready["vault_tenants"]["guest"] in str(e), str(e)
+    s = guest(secret_credential(additionally_allowed_tenants=["*"])).get_secret("in-guest")
+    assert s.value == "guest-canary", s.value
+
+
 check("RBAC: Key Vault Reader lists, and get is refused with ForbiddenByRbac", rbac_reader)
 check("RBAC: Key Vault Secrets User reads values, and set is refused", rbac_secrets_user)
 check("access policy: a missing permission is AccessDenied", access_policy)
 check("firewall: ForbiddenByFirewall names the client address", firewall)
 check("private link: ForbiddenByConnection", private_link)
 check("certificate-backed: managed, read-only", certificate_backed)
+check("another tenant: the challenge's tenant, followed when allowed", another_tenant)
 print(f"python refusals: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

@@ -81,6 +81,9 @@ impl Tui {
             cmd.env(k, home.join(sub));
         }
         cmd.env_remove("NO_COLOR");
+        // Never a VM's metadata endpoint (169.254.169.254) from a test, even on an Azure VM.
+        cmd.env("KVTUI_NO_IMDS", "1");
+        cmd.env_remove("AZURE_POD_IDENTITY_AUTHORITY_HOST");
         for (k, v) in env {
             match v {
                 Some(v) => cmd.env(k, v),

@@ -232,7 +232,16 @@ impl Service {
             Fault::None | Fault::Drop => return None,
         };
         let e = ApiError::new(status, code, message);
-        let extra = vec![("Retry-After", HeaderValue::from(retry_after))];
+        let with_header = !matches!(fault, Fault::Throttled(_))
+            || self
+                .faults
+                .as_ref()
+                .is_some_and(|f| f.config.throttle_retry_after);
+        let extra = if with_header {
+            vec![("Retry-After", HeaderValue::from(retry_after))]
+        } else {
+            Vec::new()
+        };
         Some(self.finish(req, status, Some(e.body()), extra))
     }
 
@@ -298,6 +307,7 @@ impl Service {
                 &self.issuer,
                 &self.clients,
                 &self.users,
+                &self.arm.all_tenants(),
                 req,
                 &authority,
                 &self.rng,

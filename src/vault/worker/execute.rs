@@ -94,6 +94,17 @@ async fn name_is_purging(client: &SecretClient, err: &VaultError) -> bool {
     }
 }
 
+/// A refusal after kvtui asked for the vault's tenant: the tenant is part of what to fix.
+fn in_tenant(mut e: VaultError, tenant: &str) -> VaultError {
+    if e.tenant.is_none() {
+        e.tenant = Some(tenant.to_string());
+    }
+    if matches!(e.kind, ErrorKind::Unauthorized | ErrorKind::WrongTenant) {
+        e.kind = ErrorKind::WrongTenant;
+    }
+    e
+}
+
 pub(super) fn sdk(e: azure_core::Error) -> VaultError {
     VaultError::from_sdk(&e)
 }
@@ -113,7 +124,23 @@ pub(super) async fn execute(id: RequestId, request: Request, clients: Arc<Client
                     }
                     send(r);
                 };
-                discovery::discover(cfg, clients.chain.clone(), learn).await;
+                let chain: Arc<dyn TokenCredential> = if cfg.local_token {
+                    Arc::new(transport::LocalTokenCredential)
+                } else {
+                    clients.chain.clone()
+                };
+                let for_tenant = |tenant: &str| -> Arc<dyn TokenCredential> {
+                    if cfg.local_token {
+                        Arc::new(transport::LocalTenantCredential::new(
+                            &cfg.arm_endpoint,
+                            tenant,
+                            cfg.http.clone(),
+                        ))
+                    } else {
+                        clients.tenant_credential(tenant)
+                    }
+                };
+                discovery::discover(cfg, chain, for_tenant, learn).await;
             }
             None => send(Response::DiscoveryDone),
         }
@@ -138,7 +165,31 @@ pub(super) async fn execute(id: RequestId, request: Request, clients: Arc<Client
         };
         let client = clients.get(&vault)?;
         let poll = clients.config.poll;
-        operate(&client, request, poll, &send).await
+        match operate(&client, request.clone(), poll, &send).await {
+            // A vault in another tenant: its challenge names the tenant; retry once with a
+            // credential for it, and say so (the views remember it for the vault).
+            Err(e) if e.status == Some(401) => {
+                let Some(tenant) = e.tenant.clone() else {
+                    return Err(e);
+                };
+                let learned = clients.learn_from_challenge(&vault, &tenant);
+                let fresh = clients.get(&vault)?;
+                // Not news, and no other request has learned it meanwhile: nothing to retry with.
+                if !learned && Arc::ptr_eq(&fresh, &client) {
+                    return Err(e);
+                }
+                if learned {
+                    send(Response::TenantLearned {
+                        vault: vault.clone(),
+                        tenant: tenant.clone(),
+                    });
+                }
+                operate(&fresh, request, poll, &send)
+                    .await
+                    .map_err(|e| in_tenant(e, &tenant))
+            }
+            other => other,
+        }
     }
     .await;
     if let Err(e) = result {

@@ -175,7 +175,18 @@ pub enum Response {
     Progress(Progress),
     VaultFound(DiscoveredVault),
     DiscoveryWarning(String),
+    /// What discovery found, in one line (before `DiscoveryDone`).
+    DiscoverySummary {
+        text: String,
+        failures: usize,
+    },
     DiscoveryDone,
+    /// The vault's challenge named another tenant than the credential had used: the request is
+    /// being retried with a credential for it.
+    TenantLearned {
+        vault: String,
+        tenant: String,
+    },
     /// Who kvtui is signed in as changed (sent under id 0, before the response that used the token).
     Identity(crate::vault::credential::Identity),
     Failed(VaultError),
@@ -185,12 +196,15 @@ pub enum Response {
 pub const UNSOLICITED: RequestId = 0;
 
 impl Response {
-    fn is_final(&self) -> bool {
+    /// The last response of its request.
+    pub fn is_final(&self) -> bool {
         match self {
             Response::SecretsPage { done, .. } | Response::DeletedPage { done, .. } => *done,
-            Response::Progress(_) | Response::VaultFound(_) | Response::DiscoveryWarning(_) => {
-                false
-            }
+            Response::Progress(_)
+            | Response::VaultFound(_)
+            | Response::DiscoveryWarning(_)
+            | Response::DiscoverySummary { .. }
+            | Response::TenantLearned { .. } => false,
             _ => true,
         }
     }
@@ -297,6 +311,11 @@ impl Worker {
     /// The credential that last produced a token, if any.
     pub fn identity(&self) -> Option<&'static str> {
         self.chain.identity()
+    }
+
+    /// Who the last token says kvtui is.
+    pub fn who(&self) -> Option<crate::vault::credential::Identity> {
+        self.chain.who()
     }
 }
 
