@@ -119,6 +119,21 @@ fn perform(
                     }
                 }
             }
+            Effect::Export {
+                path,
+                contents,
+                count,
+                replace,
+            } => {
+                let p = std::path::Path::new(&path);
+                let result = if !replace && p.exists() {
+                    Err(format!("{path} exists: :export! {path} replaces it"))
+                } else {
+                    crate::paths::write_private_atomic(p, contents.as_bytes())
+                        .map_err(|e| e.to_string())
+                };
+                app.exported(&path, count, result);
+            }
             Effect::RememberTenant { vault, tenant } => {
                 if let Some(path) = recent_file.map(crate::vault::sources::tenants_file) {
                     if let Err(err) = crate::vault::sources::record_tenant(&path, &vault, &tenant) {

@@ -233,6 +233,21 @@ fn vault_picker() {
 }
 
 #[test]
+fn marked_rows_and_their_bulk_confirmation() {
+    snap("secrets_marked_confirm_delete", || {
+        let mut app = base_app();
+        open(&mut app);
+        app.prepare();
+        app.update(kvtui::app::Action::Mark);
+        app.update(kvtui::app::Action::Down);
+        app.update(kvtui::app::Action::Mark);
+        app.prepare();
+        app.update(kvtui::app::Action::Delete);
+        app
+    });
+}
+
+#[test]
 fn secret_list_filtered_loading_and_empty() {
     snap("secrets", || {
         let mut app = base_app();
@@ -384,6 +399,7 @@ fn deleting_app() -> App {
                 phase: Phase::WaitingForDeletion,
             }),
             followup: None,
+            batch: false,
         }),
     );
     app

@@ -40,9 +40,13 @@ pub enum Action {
     Copy,
     CopyId,
     CopyName,
+    /// Copy as `NAME=value`.
+    CopyEnv,
     Reveal,
     // Versions.
     Mark,
+    /// Mark every row shown (again: unmark them).
+    MarkAll,
     Compare,
     // Forms and dialogs.
     Submit,
@@ -54,11 +58,15 @@ pub enum Action {
     Complete,
     /// The last error, explained.
     LastError,
+    /// Compare the open vault with another (`:compare-vaults OTHER`).
+    CompareVaults,
+    /// Copy the marked (or selected, or differing) secrets to another vault, after a preview.
+    Promote,
 }
 
 impl Action {
     /// Every action, in declaration order.
-    pub const ALL: [Action; 41] = [
+    pub const ALL: [Action; 45] = [
         Action::Up,
         Action::Down,
         Action::PageUp,
@@ -89,8 +97,10 @@ impl Action {
         Action::Copy,
         Action::CopyId,
         Action::CopyName,
+        Action::CopyEnv,
         Action::Reveal,
         Action::Mark,
+        Action::MarkAll,
         Action::Compare,
         Action::Submit,
         Action::ToggleMask,
@@ -100,6 +110,8 @@ impl Action {
         Action::Cancel,
         Action::Complete,
         Action::LastError,
+        Action::CompareVaults,
+        Action::Promote,
     ];
 
     /// The config name (`"copy_id"`).
@@ -176,8 +188,10 @@ impl Action {
             Action::Copy => "copy",
             Action::CopyId => "copy id",
             Action::CopyName => "copy name",
+            Action::CopyEnv => "copy NAME=value",
             Action::Reveal => "reveal",
             Action::Mark => "mark",
+            Action::MarkAll => "mark all",
             Action::Compare => "compare",
             Action::Submit => "save",
             Action::ToggleMask => "show value",
@@ -187,6 +201,8 @@ impl Action {
             Action::Cancel => "cancel",
             Action::Complete => "complete",
             Action::LastError => "last error",
+            Action::CompareVaults => "compare vaults",
+            Action::Promote => "promote",
         }
     }
 }

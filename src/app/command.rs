@@ -5,7 +5,7 @@ use super::{App, Effect, Popup, Screen, Tab};
 use crate::vault::sources::Source;
 
 /// The `:` commands with what they do, for completion and for the dialog's reminder.
-pub const COMMANDS: [(&str, &str); 10] = [
+pub const COMMANDS: [(&str, &str); 16] = [
     ("vaults", "the vault picker"),
     ("secrets", "the secret list"),
     ("deleted", "the deleted secrets"),
@@ -13,7 +13,31 @@ pub const COMMANDS: [(&str, &str); 10] = [
     ("vault ", "open a vault: NAME or URL"),
     ("backup ", "back up the selected secret: FILE"),
     ("restore ", "restore a backup into this vault: FILE"),
+    (
+        "export ",
+        "names and properties of the marked (or shown) secrets: FILE.json or FILE.csv",
+    ),
     ("new", "a new secret"),
+    (
+        "export-env ",
+        "the marked secrets' VALUES as NAME=value lines: FILE (0600)",
+    ),
+    (
+        "compare-vaults ",
+        "the open vault beside another, name by name: OTHER",
+    ),
+    (
+        "promote ",
+        "copy the marked (or selected) secrets to another vault: OTHER",
+    ),
+    (
+        "search",
+        "one fuzzy list over the secrets of every known vault",
+    ),
+    (
+        "expiring",
+        "what expires (or has), in every known vault, by time left",
+    ),
     ("messages", "every error and notice of the session"),
     ("q", "quit"),
 ];
@@ -24,7 +48,8 @@ pub fn reminder() -> String {
         .iter()
         .map(|(c, _)| match c.trim_end() {
             "vault" => "vault NAME".to_string(),
-            "backup" | "restore" => format!("{} FILE", c.trim_end()),
+            "compare-vaults" | "promote" => format!("{} OTHER", c.trim_end()),
+            "backup" | "restore" | "export" | "export-env" => format!("{} FILE", c.trim_end()),
             other => other.to_string(),
         })
         .collect();
@@ -127,6 +152,14 @@ impl App {
                 effects.extend(self.open_versions());
                 effects
             }
+            ("search", _) => self.open_across(super::across::AcrossKind::Search),
+            ("compare-vaults" | "promote", other) if in_vault && !other.is_empty() => {
+                match self.open_diff(other, cmd == "promote") {
+                    Ok(effects) => effects,
+                    Err(e) => refuse(self, e),
+                }
+            }
+            ("expiring", _) => self.open_across(super::across::AcrossKind::Expiring),
             ("new", _) if in_vault => {
                 self.open_form('n');
                 Vec::new()
@@ -160,11 +193,41 @@ impl App {
                 }
             }
             ("restore", path) if !path.is_empty() => self.restore_from(path.to_string()),
+            ("export-env", path) if in_vault && !path.is_empty() => {
+                match self.confirm_export_env(path) {
+                    Ok(()) => Vec::new(),
+                    Err(e) => refuse(self, e),
+                }
+            }
+            ("export" | "export!", path) if in_vault && !path.is_empty() => {
+                match self.export_to(path, cmd == "export!") {
+                    Ok(effects) => effects,
+                    Err(e) => refuse(self, e),
+                }
+            }
             _ => {
-                let needs_vault = ["secrets", "deleted", "versions", "new", "backup"];
+                let needs_vault = [
+                    "secrets",
+                    "deleted",
+                    "versions",
+                    "new",
+                    "backup",
+                    "export",
+                    "compare-vaults",
+                    "promote",
+                ];
                 let why = if needs_vault.contains(&cmd) && !in_vault {
                     format!(":{cmd} needs an open vault")
-                } else if ["vault", "backup", "restore"].contains(&cmd) {
+                } else if [
+                    "vault",
+                    "backup",
+                    "restore",
+                    "export",
+                    "compare-vaults",
+                    "promote",
+                ]
+                .contains(&cmd)
+                {
                     format!(":{cmd} needs an argument (Tab completes)")
                 } else {
                     format!("unknown command ':{cmd}' — {}", reminder())

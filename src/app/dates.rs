@@ -111,22 +111,33 @@ pub fn relative(t: OffsetDateTime, now: OffsetDateTime) -> String {
     }
 }
 
-/// Urgency of an expiry date: expired, within 30 days, or fine.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Urgency of an expiry date: expired, within 7, 30 or 90 days, or later. The secret list's colours
+/// and `:expiring`'s groups both come from this.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Expiry {
     Expired,
-    Soon,
-    Fine,
+    Week,
+    Month,
+    Quarter,
+    Later,
 }
+
+/// The thresholds, in days.
+pub const EXPIRY_DAYS: [i64; 3] = [7, 30, 90];
 
 pub fn expiry(exp: Option<OffsetDateTime>, now: OffsetDateTime) -> Option<Expiry> {
     let e = exp?;
+    let within = |d: i64| e - now < time::Duration::days(d);
     Some(if e <= now {
         Expiry::Expired
-    } else if e - now < time::Duration::days(30) {
-        Expiry::Soon
+    } else if within(EXPIRY_DAYS[0]) {
+        Expiry::Week
+    } else if within(EXPIRY_DAYS[1]) {
+        Expiry::Month
+    } else if within(EXPIRY_DAYS[2]) {
+        Expiry::Quarter
     } else {
-        Expiry::Fine
+        Expiry::Later
     })
 }
 

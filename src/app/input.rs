@@ -26,12 +26,21 @@ impl App {
                 Popup::ConfirmDelete { .. }
                 | Popup::ConfirmQuit
                 | Popup::ConfirmOverwrite { .. } => Context::Confirm,
-                Popup::ConfirmPurge { .. } => Context::Purge,
+                Popup::ConfirmPurge { .. }
+                | Popup::ConfirmBatch {
+                    kind: super::OpKind::Purge,
+                    ..
+                } => Context::Purge,
+                Popup::ConfirmBatch { .. } => Context::Confirm,
                 Popup::Conflict { .. } => Context::Conflict,
-                Popup::OpenVault { .. } | Popup::Backup { .. } => Context::Prompt,
+                Popup::OpenVault { .. } | Popup::Backup { .. } | Popup::ConfirmExportEnv { .. } => {
+                    Context::Prompt
+                }
                 Popup::Command { .. } => Context::Command,
                 Popup::Error { .. } => Context::ErrorPanel,
                 Popup::Messages { .. } => Context::Messages,
+                Popup::Across { .. } => Context::Across,
+                Popup::VaultDiff { .. } => Context::VaultDiff,
             };
         }
         if self.form.is_some() {

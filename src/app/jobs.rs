@@ -17,6 +17,8 @@ pub enum Job {
     /// A value fetched to go to the clipboard.
     Copy {
         label: String,
+        /// Copied as `NAME=value` (the secret's name).
+        env: Option<String>,
     },
     /// A value fetched to be edited in $EDITOR.
     FetchForEdit {
@@ -43,6 +45,27 @@ pub enum Job {
     /// Delete, recover, purge, create-when-free: long, with progress.
     Op(Operation),
     Versions,
+    /// One vault's listing for `:search` / `:expiring`.
+    Scan {
+        vault: String,
+    },
+    /// The other vault's listing (or its deleted secrets) for a comparison.
+    DiffList {
+        deleted: bool,
+    },
+    /// A value's fingerprint for a comparison (lower-cased name; which side).
+    DiffHash {
+        name: String,
+        left: bool,
+    },
+    /// `:export-env`: values being written to a file.
+    ExportEnv {
+        path: String,
+    },
+    /// One secret promoted to the other vault.
+    DiffCopy {
+        name: String,
+    },
     /// One side of a version comparison.
     CompareSide {
         left: bool,
@@ -53,13 +76,16 @@ impl Job {
     /// The status bar's words for it, when it says anything.
     pub fn describe(&self, now: std::time::Instant) -> Option<String> {
         Some(match self {
+            Job::Op(op) if op.batch => return None,
             Job::Op(op) => op.describe(now),
-            Job::Copy { label } => format!("fetching {label} to copy…"),
+            Job::Copy { label, .. } => format!("fetching {label} to copy…"),
             Job::FetchForEdit { base } => format!("fetching '{}' for $EDITOR…", base.name),
             Job::SaveEdit { name } => format!("saving '{name}'…"),
             Job::Backup { path, .. } => format!("backing up to {path}…"),
             Job::Restore { path } => format!("restoring {path}…"),
             Job::Toggle { label, .. } => format!("changing '{label}'…"),
+            Job::DiffCopy { name } => format!("promoting '{name}'…"),
+            Job::ExportEnv { path } => format!("writing values to {path}…"),
             _ => return None,
         })
     }

@@ -40,10 +40,15 @@ pub enum Context {
     ErrorPanel,
     /// The message log (`:messages`).
     Messages,
+    /// `:search` and `:expiring`: secrets across vaults.
+    Across,
+    /// `:compare-vaults` and `:promote`.
+    #[serde(rename = "compare_vaults")]
+    VaultDiff,
 }
 
 impl Context {
-    pub const ALL: [Context; 16] = [
+    pub const ALL: [Context; 18] = [
         Context::Vaults,
         Context::Secrets,
         Context::Deleted,
@@ -60,6 +65,8 @@ impl Context {
         Context::Help,
         Context::ErrorPanel,
         Context::Messages,
+        Context::Across,
+        Context::VaultDiff,
     ];
 
     pub fn name(self) -> String {
@@ -77,7 +84,12 @@ impl Context {
     pub fn takes_text(self) -> bool {
         matches!(
             self,
-            Context::Form | Context::Purge | Context::Prompt | Context::Command | Context::Filter
+            Context::Form
+                | Context::Purge
+                | Context::Prompt
+                | Context::Command
+                | Context::Filter
+                | Context::Across
         )
     }
 
@@ -100,6 +112,8 @@ impl Context {
             Context::Help => "help",
             Context::ErrorPanel => "error panel",
             Context::Messages => "message log",
+            Context::Across => "across vaults (:search, :expiring)",
+            Context::VaultDiff => "two vaults compared (:compare-vaults, :promote)",
         }
     }
 }

@@ -2,16 +2,19 @@
 //! `App::update(Action)` changes state and returns the effects to run; worker responses come back
 //! through `on_response`. No I/O, no awaits: every behaviour is a unit test.
 
+pub mod across;
 pub mod action;
 mod bindings;
 pub mod command;
 pub mod dates;
 pub mod explain;
+pub mod export;
 pub mod filter;
 pub mod form;
 mod input;
 pub mod jobs;
 pub mod keymap;
+pub mod marks;
 pub mod messages;
 mod popups;
 mod requests;
@@ -19,6 +22,7 @@ mod responses;
 mod rows;
 pub mod state;
 pub mod text;
+pub mod transfer;
 mod update;
 mod values;
 pub mod versions;
@@ -63,6 +67,13 @@ pub struct App {
     pub versions: Option<versions::VersionsView>,
     /// Every request in flight.
     pub jobs: Jobs,
+    /// Marked rows, and the bulk action over them that runs.
+    pub marks: marks::Marks,
+    pub batch: Option<marks::Batch>,
+    /// The listings of every known vault, for `:search` and `:expiring`.
+    pub across: Option<across::Across>,
+    /// `:compare-vaults` and `:promote`.
+    pub diff: Option<transfer::VaultDiff>,
     /// The local UTC offset, read once at start-up (dates without an offset are local time).
     pub local_offset: time::UtcOffset,
     pub palette: crate::ui::theme::Palette,
@@ -120,6 +131,10 @@ impl App {
             form: None,
             versions: None,
             jobs: Jobs::default(),
+            marks: Default::default(),
+            batch: None,
+            across: None,
+            diff: None,
             local_offset: time::UtcOffset::UTC,
             palette: crate::ui::theme::Palette::DARK,
             keymap: Keymap::default(),

@@ -37,6 +37,27 @@ impl App {
             ) => return self.on_error_action(a, explanation, scroll),
             (Popup::Messages { .. }, Action::Back) => {}
             (Popup::Messages { cursor }, a) => return self.on_messages_action(a, cursor),
+            (Popup::VaultDiff { cursor }, a) => return self.on_diff_action(a, cursor),
+            (Popup::ConfirmExportEnv { path, names, typed }, Action::Confirm) => {
+                let vault = self
+                    .vault
+                    .as_ref()
+                    .map(|v| v.name.clone())
+                    .unwrap_or_default();
+                if typed.value().trim() == vault {
+                    return self.export_env(path, names);
+                }
+                keep(Popup::ConfirmExportEnv { path, names, typed }, self);
+            }
+            (Popup::ConfirmExportEnv { .. }, Action::Cancel) => self.info("nothing written"),
+            (
+                Popup::Across {
+                    kind,
+                    input,
+                    cursor,
+                },
+                a,
+            ) => return self.on_across_action(a, kind, input, cursor),
             (Popup::ConfirmQuit, Action::Confirm) => return self.quit(true),
             (Popup::ConfirmOverwrite { name, path }, Action::Confirm) => {
                 return self.backup_to(name, path, true)
@@ -56,6 +77,15 @@ impl App {
                 keep(Popup::ConfirmPurge { name, typed }, self);
             }
             (Popup::ConfirmPurge { .. }, Action::Cancel) => {}
+            (Popup::ConfirmBatch { kind, names, typed }, Action::Confirm) => {
+                if kind != OpKind::Purge || typed.value().trim() == names.len().to_string() {
+                    return self.start_batch(kind, names);
+                }
+                keep(Popup::ConfirmBatch { kind, names, typed }, self);
+            }
+            (Popup::ConfirmBatch { .. }, Action::Cancel) => {
+                self.info("nothing done: the marks are kept")
+            }
             (Popup::Conflict { name }, Action::Recover) => {
                 self.form = None;
                 return self.op_then(OpKind::Recover, name, Followup::Open);

@@ -90,6 +90,7 @@ impl App {
     }
 
     pub(super) fn close_vault(&mut self) -> Vec<Effect> {
+        self.marks.clear();
         let mut effects = self.close_versions();
         effects.extend(self.close_value());
         self.vault = None;
@@ -224,6 +225,7 @@ impl App {
             started: self.instant,
             progress: None,
             followup: None,
+            batch: false,
         };
         self.send(Job::Op(op), request)
     }

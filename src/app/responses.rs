@@ -27,6 +27,20 @@ impl App {
         };
         match job {
             Job::Discover => self.on_discovery(id, response),
+            Job::Scan { vault } => self.on_scan(id, vault, response),
+            Job::ExportEnv { path } => {
+                match response {
+                    Response::ExportedEnv { count, .. } => self.info(format!(
+                        "wrote {count} secret VALUES to {path} (readable by you only) — delete it when done"
+                    )),
+                    Response::Failed(e) => self.fail(&format!("export-env to {path}"), e),
+                    _ => self.jobs.insert(id, Job::ExportEnv { path }),
+                }
+                Vec::new()
+            }
+            j @ (Job::DiffList { .. } | Job::DiffHash { .. } | Job::DiffCopy { .. }) => {
+                self.on_diff(id, j, response)
+            }
             Job::ListSecrets | Job::ListDeleted => self.on_page(id, job, response),
             Job::Op(op) => self.on_op_response(id, op, response),
             Job::Form => self.on_form_response(response),
@@ -48,10 +62,13 @@ impl App {
                 }
                 Vec::new()
             }
-            Job::Copy { label } => match response {
+            Job::Copy { label, env } => match response {
                 // The value goes straight to the clipboard and is dropped.
                 Response::Value { value, .. } => vec![Effect::Copy {
-                    text: value,
+                    text: match env {
+                        Some(name) => super::export::env_line(&name, value.expose()),
+                        None => value,
+                    },
                     label,
                     sensitive: true,
                 }],
@@ -298,8 +315,11 @@ impl App {
             return self.on_form_response(response);
         }
         let secs = self.instant.saturating_duration_since(op.started).as_secs();
+        if op.batch {
+            return self.on_batch_item(&op, secs, response);
+        }
         let ok = !matches!(response, Response::Failed(_));
-        self.finish_op(&op, secs, response);
+        self.apply_op(&op, secs, response);
         match (op.followup, ok) {
             (Some(Followup::Open), true) => self.open_named(&op.name),
             (Some(Followup::Create), true) => self.start_op(OpKind::Create, op.name),
@@ -322,7 +342,8 @@ impl App {
         Vec::new()
     }
 
-    fn finish_op(&mut self, op: &Operation, secs: u64, response: Response) {
+    /// A finished operation: the lists follow, the status bar says so (a failure is explained).
+    pub(super) fn apply_op(&mut self, op: &Operation, secs: u64, response: Response) {
         let name = op.name.clone();
         let same = |n: &str| n.eq_ignore_ascii_case(&name);
         match response {

@@ -61,6 +61,12 @@ pub enum Popup {
         typed: LineField,
     },
     ConfirmQuit,
+    /// Delete, recover or purge of the marked rows; a purge needs their count typed.
+    ConfirmBatch {
+        kind: super::OpKind,
+        names: Vec<String>,
+        typed: LineField,
+    },
     /// `b` onto a file that exists: replace it?
     ConfirmOverwrite {
         name: String,
@@ -94,6 +100,22 @@ pub enum Popup {
     Messages {
         cursor: usize,
     },
+    /// `:export-env FILE`: values to disk, only once the vault's name is typed.
+    ConfirmExportEnv {
+        path: String,
+        names: Vec<String>,
+        typed: LineField,
+    },
+    /// `:compare-vaults` / `:promote`: the two vaults name by name.
+    VaultDiff {
+        cursor: usize,
+    },
+    /// `:search` or `:expiring`: secrets of every known vault, filtered as typed.
+    Across {
+        kind: super::across::AcrossKind,
+        input: LineField,
+        cursor: usize,
+    },
 }
 
 impl Popup {
@@ -102,6 +124,16 @@ impl Popup {
     pub fn text_mut(&mut self) -> Option<&mut LineField> {
         match self {
             Popup::ConfirmPurge { typed, .. } => Some(typed),
+            Popup::ConfirmExportEnv { typed, .. } => Some(typed),
+            Popup::Across { input, cursor, .. } => {
+                *cursor = 0;
+                Some(input)
+            }
+            Popup::ConfirmBatch {
+                kind: OpKind::Purge,
+                typed,
+                ..
+            } => Some(typed),
             Popup::Backup { path, error, .. } => {
                 *error = None;
                 Some(path)
@@ -186,6 +218,8 @@ pub struct Operation {
     pub started: Instant,
     pub progress: Option<Progress>,
     pub followup: Option<Followup>,
+    /// One item of a bulk action (the batch line describes it, not the item).
+    pub batch: bool,
 }
 
 impl Operation {
@@ -233,6 +267,13 @@ pub enum Effect {
     Send(RequestId, Request),
     Cancel(RequestId),
     RecordRecent(String),
+    /// `:export`: write `contents` (names and properties only) to `path`.
+    Export {
+        path: String,
+        contents: String,
+        count: usize,
+        replace: bool,
+    },
     /// A vault's tenant, learned from its challenge: kept for the next start.
     RememberTenant {
         vault: String,

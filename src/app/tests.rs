@@ -596,12 +596,20 @@ fn relative_dates_and_expiry_urgency() {
         Some(Expiry::Expired)
     );
     assert_eq!(
-        expiry(Some(now + time::Duration::days(29)), now),
-        Some(Expiry::Soon)
+        expiry(Some(now + time::Duration::days(6)), now),
+        Some(Expiry::Week)
     );
     assert_eq!(
-        expiry(Some(now + time::Duration::days(31)), now),
-        Some(Expiry::Fine)
+        expiry(Some(now + time::Duration::days(29)), now),
+        Some(Expiry::Month)
+    );
+    assert_eq!(
+        expiry(Some(now + time::Duration::days(89)), now),
+        Some(Expiry::Quarter)
+    );
+    assert_eq!(
+        expiry(Some(now + time::Duration::days(91)), now),
+        Some(Expiry::Later)
     );
     assert_eq!(expiry(None, now), None);
 }
@@ -995,6 +1003,21 @@ fn in_context(ctx: Context) -> App {
             }
             press(&mut app, &[key(KeyCode::Enter)]);
         }
+        Context::Across => {
+            press(&mut app, &[ch(':')]);
+            for c in "search".chars() {
+                press(&mut app, &[ch(c)]);
+            }
+            press(&mut app, &[key(KeyCode::Enter)]);
+        }
+        Context::VaultDiff => {
+            app.vaults.add("https://other.localhost:1", Source::Recent);
+            press(&mut app, &[ch(':')]);
+            for c in "compare-vaults other".chars() {
+                press(&mut app, &[ch(c)]);
+            }
+            press(&mut app, &[key(KeyCode::Enter)]);
+        }
     }
     app.prepare();
     assert_eq!(app.context(), ctx, "the setup reaches {ctx:?}");
@@ -1328,4 +1351,202 @@ fn a_narrowing_query_finds_what_a_full_search_finds() {
         "the same rows as a search of everything"
     );
     assert!(!narrowed.is_empty());
+}
+
+#[test]
+fn marked_secrets_are_deleted_a_few_at_a_time_with_one_confirmation_and_a_summary() {
+    let names: Vec<String> = (0..7).map(|i| format!("s{i}")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut app = loaded(&refs, &[]);
+    // Space marks and moves on; * marks every row shown; the title counts them.
+    press(&mut app, &[ch(' '), ch(' ')]);
+    assert_eq!(app.marked_names(), ["s0", "s1"]);
+    assert_eq!(app.current_cursor().selected, 2);
+    press(&mut app, &[key(KeyCode::Up), ch(' ')]);
+    assert_eq!(app.marked_names(), ["s0"], "Space again unmarks");
+    press(&mut app, &[ch('*')]);
+    assert_eq!(app.marked_names().len(), 7);
+    assert!(screen_text(&mut app).contains("7 marked"));
+    // One confirmation for all of them.
+    let effects = press(&mut app, &[ch('d')]);
+    assert!(sent(&effects).is_empty());
+    assert!(matches!(&app.popup, Some(Popup::ConfirmBatch { names, .. }) if names.len() == 7));
+    let effects = press(&mut app, &[ch('y')]);
+    let first = sent(&effects);
+    assert_eq!(first.len(), marks::BATCH_CONCURRENCY, "a few at a time");
+    assert!(app.marked_names().is_empty(), "the marks went to the batch");
+    assert!(screen_text(&mut app).contains("Deleting 7 marked: 0 done, 4 running, 3 to go"));
+    // Each answer starts the next; one fails (certificate-backed, say).
+    let mut pending: std::collections::VecDeque<(RequestId, Request)> = first.into();
+    let mut answered = 0;
+    while let Some((id, req)) = pending.pop_front() {
+        let Request::Delete { name, .. } = req else {
+            panic!("{req:?}")
+        };
+        let response = if name == "s3" {
+            Response::Failed(VaultError::new(
+                crate::vault::ErrorKind::Forbidden,
+                "SecretManagedByKeyVault",
+            ))
+        } else {
+            Response::Deleted(deleted(&name, "Recoverable+Purgeable"))
+        };
+        let effects = app.on_response(Envelope { id, response });
+        pending.extend(sent(&effects));
+        answered += 1;
+    }
+    assert_eq!(answered, 7);
+    assert!(app.batch.is_none());
+    let status = app.status.clone().expect("a summary");
+    assert!(status.error, "{status:?}");
+    assert!(
+        status
+            .text
+            .starts_with("Deleted 6 of 7 secrets; 1 failed — 's3'"),
+        "{}",
+        status.text
+    );
+    let v = app.vault.as_ref().expect("vault");
+    assert_eq!(v.secrets.len(), 1);
+    assert_eq!(v.deleted.len(), 6);
+}
+
+#[test]
+fn esc_stops_a_bulk_action_between_items_and_clears_marks() {
+    let mut app = loaded(&["a", "b", "c", "d", "e", "f"], &[]);
+    press(&mut app, &[ch('*')]);
+    press(&mut app, &[key(KeyCode::Esc)]);
+    assert!(app.marked_names().is_empty(), "Esc clears the marks");
+    assert_eq!(app.screen, Screen::Vault, "and stays in the vault");
+    press(&mut app, &[ch('*'), ch('d')]);
+    let first = sent(&press(&mut app, &[ch('y')]));
+    assert_eq!(first.len(), 4);
+    press(&mut app, &[key(KeyCode::Esc)]);
+    assert!(app
+        .status
+        .as_ref()
+        .is_some_and(|s| s.text.contains("stopping: 2 not started")));
+    let mut more = Vec::new();
+    for (id, req) in first {
+        let Request::Delete { name, .. } = req else {
+            panic!()
+        };
+        more.extend(sent(&app.on_response(Envelope {
+            id,
+            response: Response::Deleted(deleted(&name, "Recoverable+Purgeable")),
+        })));
+    }
+    assert!(more.is_empty(), "nothing new after Esc");
+    assert!(app
+        .status
+        .as_ref()
+        .is_some_and(|s| !s.error && s.text.starts_with("Deleted 4 secrets")));
+    // Purging marked deleted secrets wants their count typed.
+    press(&mut app, &[key(KeyCode::Tab), ch('*'), ch('P')]);
+    assert!(matches!(
+        app.popup,
+        Some(Popup::ConfirmBatch {
+            kind: OpKind::Purge,
+            ..
+        })
+    ));
+    assert!(
+        sent(&press(&mut app, &[key(KeyCode::Enter)])).is_empty(),
+        "not yet typed"
+    );
+    let effects = press(&mut app, &[ch('4'), key(KeyCode::Enter)]);
+    assert_eq!(sent(&effects).len(), 4);
+    assert!(sent(&effects)
+        .iter()
+        .all(|(_, r)| matches!(r, Request::Purge { .. })));
+}
+
+#[test]
+fn search_and_expiring_span_every_known_vault_and_open_the_secret_in_its_vault() {
+    let mut app = loaded(&["db-password", "api-key"], &[]);
+    app.now = OffsetDateTime::UNIX_EPOCH + time::Duration::days(20_000);
+    for url in ["https://other.localhost:1", "https://third.localhost:1"] {
+        app.vaults.add(url, Source::Recent);
+    }
+    // The open vault from what is loaded; the other two listed, a few at a time.
+    let effects = app.open_across(across::AcrossKind::Search);
+    let scans = sent(&effects);
+    assert_eq!(scans.len(), 2);
+    assert!(scans
+        .iter()
+        .all(|(_, r)| matches!(r, Request::ScanSecrets { .. })));
+    let soon = |name: &str, days: i64| SecretProps {
+        expires: Some(app.now + time::Duration::days(days)),
+        ..props(name)
+    };
+    app.on_response(Envelope {
+        id: scans[0].0,
+        response: Response::SecretsPage {
+            items: vec![soon("db-password", 3), soon("smtp-password", 60)],
+            done: true,
+        },
+    });
+    app.on_response(Envelope {
+        id: scans[1].0,
+        response: Response::Failed(VaultError::new(
+            crate::vault::ErrorKind::Forbidden,
+            "no list",
+        )),
+    });
+    let a = app.across.as_ref().expect("across");
+    assert_eq!((a.loaded, a.failed.len(), a.total), (2, 1, 3));
+    assert!(
+        a.progress().contains("1 failed (third: "),
+        "{}",
+        a.progress()
+    );
+    // Fuzzy over every vault's names.
+    let rows = app.across_rows(across::AcrossKind::Search, "passw");
+    let names: Vec<(String, String)> = rows
+        .iter()
+        .map(|(i, _)| {
+            let it = &app.across.as_ref().expect("across").items[*i];
+            (it.vault_name.clone(), it.props.name.clone())
+        })
+        .collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert!(names.contains(&("other".into(), "smtp-password".into())));
+    // By time left: the 3-day one first, then the 60-day one, then those with no expiry.
+    let rows = app.across_rows(across::AcrossKind::Expiring, "");
+    let first = &app.across.as_ref().expect("across").items[rows[0].0];
+    assert_eq!(
+        (first.vault_name.as_str(), first.props.name.as_str()),
+        ("other", "db-password")
+    );
+    assert_eq!(
+        across::bucket(first.props.expires, app.now).1,
+        "within 7 days"
+    );
+    // Enter on smtp-password opens its vault with it selected.
+    app.popup = Some(Popup::Across {
+        kind: across::AcrossKind::Search,
+        input: text::LineField::new("smtp"),
+        cursor: 0,
+    });
+    let effects = app.update(Action::Open);
+    assert!(sent(&effects).iter().any(
+        |(_, r)| matches!(r, Request::ListSecrets { vault } if vault == "https://other.localhost:1")
+    ));
+    assert!(app.popup.is_none() && app.across.is_none());
+    let list = sent(&effects)
+        .into_iter()
+        .find(|(_, r)| matches!(r, Request::ListSecrets { .. }))
+        .expect("listing");
+    app.on_response(Envelope {
+        id: list.0,
+        response: Response::SecretsPage {
+            items: vec![props("a-first"), props("smtp-password")],
+            done: true,
+        },
+    });
+    app.prepare();
+    assert_eq!(
+        app.selected_secret().map(|s| s.name.as_str()),
+        Some("smtp-password")
+    );
 }

@@ -27,6 +27,8 @@ impl App {
             | Context::Purge
             | Context::Conflict
             | Context::Prompt
+            | Context::Across
+            | Context::VaultDiff
             | Context::Command => self.on_popup_action(a),
             Context::Form => self.on_form_action(a),
             Context::Filter => self.on_filter_action(a),
@@ -72,6 +74,32 @@ impl App {
                 self.invalidate();
             }
             Action::Refresh => return self.refresh(),
+            Action::Back if in_vault && self.stop_batch() => {}
+            Action::Back if in_vault && self.marks_label().is_some() => {
+                self.marks.clear();
+                self.info("marks cleared");
+            }
+            Action::Mark if in_vault => self.toggle_mark(),
+            Action::MarkAll if in_vault => self.mark_shown(),
+            Action::Delete
+                if ctx == Context::Secrets
+                    && self.marks_label().is_some()
+                    && !self.refuse_read_only("delete") =>
+            {
+                self.confirm_marked(OpKind::Delete);
+            }
+            Action::Recover | Action::Purge
+                if ctx == Context::Deleted && self.marks_label().is_some() =>
+            {
+                let kind = if a == Action::Recover {
+                    OpKind::Recover
+                } else {
+                    OpKind::Purge
+                };
+                if !self.refuse_read_only(kind.verb()) {
+                    self.confirm_marked(kind);
+                }
+            }
             Action::Back => {
                 if !self.filter.is_empty() {
                     self.filter.clear();
@@ -137,6 +165,19 @@ impl App {
                 });
             }
             Action::Copy => return self.copy_value(&p, None, None),
+            // Both want the other vault: the `:` line, started for them.
+            Action::Promote | Action::CompareVaults => {
+                let start = if a == Action::Promote {
+                    "promote "
+                } else {
+                    "compare-vaults "
+                };
+                self.popup = Some(Popup::Command {
+                    input: super::text::LineField::new(start),
+                    error: None,
+                });
+            }
+            Action::CopyEnv => return self.copy_value_as(&p, None, None, true),
             Action::CopyId => {
                 return self.copy_plain(p.id.clone(), format!("identifier of '{}'", p.name))
             }
@@ -198,7 +239,7 @@ impl App {
             Action::Back => return self.close_value(),
             Action::Reveal => panel.revealed = !panel.revealed,
             Action::Edit => return self.start_edit(),
-            Action::Copy | Action::CopyId | Action::CopyName => {
+            Action::Copy | Action::CopyId | Action::CopyName | Action::CopyEnv => {
                 let Some(p) = panel.props.clone() else {
                     return Vec::new();
                 };
@@ -215,7 +256,7 @@ impl App {
                     }
                     _ => {
                         let value = panel.value.clone();
-                        self.copy_value(&p, None, value)
+                        self.copy_value_as(&p, None, value, a == Action::CopyEnv)
                     }
                 };
             }

@@ -85,11 +85,28 @@ impl App {
         version: Option<String>,
         loaded: Option<SecretValue>,
     ) -> Vec<Effect> {
-        let label = match &version {
-            Some(v) => format!("value of '{}' ({})", p.name, super::versions::short(v)),
-            None => format!("value of '{}'", p.name),
+        self.copy_value_as(p, version, loaded, false)
+    }
+
+    /// The value, or (`env`) the line `NAME=value` a shell or a `.env` file takes.
+    pub(super) fn copy_value_as(
+        &mut self,
+        p: &SecretProps,
+        version: Option<String>,
+        loaded: Option<SecretValue>,
+        env: bool,
+    ) -> Vec<Effect> {
+        let label = match (&version, env) {
+            (_, true) => format!("'{}' as {}=…", p.name, super::export::env_name(&p.name)),
+            (Some(v), false) => format!("value of '{}' ({})", p.name, super::versions::short(v)),
+            (None, false) => format!("value of '{}'", p.name),
         };
         if let Some(text) = loaded {
+            let text = if env {
+                super::export::env_line(&p.name, text.expose())
+            } else {
+                text
+            };
             return vec![Effect::Copy {
                 text,
                 label,
@@ -101,7 +118,10 @@ impl App {
         };
         let mut effects = self.cancel(|j| matches!(j, Job::Copy { .. }));
         effects.extend(self.send(
-            Job::Copy { label },
+            Job::Copy {
+                label,
+                env: env.then(|| p.name.clone()),
+            },
             Request::GetSecret {
                 vault: url,
                 name: p.name.clone(),

@@ -51,6 +51,15 @@ fn draw_table(
 }
 
 /// `text` with the characters at `matched` (char indices) in `hit` style.
+/// A marked row's name, with the mark in front.
+fn marked(is: bool, mut name: Line<'static>, t: &Theme, base: Style) -> Line<'static> {
+    if is {
+        name.spans
+            .insert(0, Span::styled("● ", t.key().patch(base)));
+    }
+    name
+}
+
 pub fn highlight(text: &str, matched: &[usize], base: Style, hit: Style) -> Line<'static> {
     if matched.is_empty() {
         return Line::from(Span::styled(text.to_string(), base));
@@ -160,9 +169,9 @@ pub fn vaults(frame: &mut Frame, app: &App, t: &Theme, area: Rect) -> Option<(Re
         .filter_map(|e| e.tenant.as_deref())
         .any(|t| Some(t) != first_tenant);
     let rows: Vec<TableRow> = shown
-        .map(|i| {
+        .filter_map(|i| {
             let r = &app.rows[i];
-            let e = &app.vaults.entries[r.index];
+            let e = app.vaults.entries.get(r.index)?;
             let tenant = many_tenants
                 .then(|| e.tenant_name.as_deref().or(e.tenant.as_deref()))
                 .flatten();
@@ -179,18 +188,20 @@ pub fn vaults(frame: &mut Frame, app: &App, t: &Theme, area: Rect) -> Option<(Re
                 .flatten()
                 .collect::<Vec<_>>()
                 .join(" · ");
-            TableRow::new(vec![
-                Cell::from(highlight(
-                    &e.name,
-                    &r.matched,
-                    base,
-                    t.matched().patch(base),
-                )),
-                Cell::from(e.url.clone()),
-                Cell::from(sources),
-                Cell::from(place),
-            ])
-            .style(base)
+            Some(
+                TableRow::new(vec![
+                    Cell::from(highlight(
+                        &e.name,
+                        &r.matched,
+                        base,
+                        t.matched().patch(base),
+                    )),
+                    Cell::from(e.url.clone()),
+                    Cell::from(sources),
+                    Cell::from(place),
+                ])
+                .style(base),
+            )
         })
         .collect();
     // Names keep their width before URLs do.
@@ -234,7 +245,8 @@ pub fn expiry_cell(exp: Option<time::OffsetDateTime>, app: &App, t: &Theme) -> (
             format!("expired {}", relative(e, app.now).trim_end_matches(" ago")),
             t.danger(),
         ),
-        (Some(e), Some(Expiry::Soon)) => (relative(e, app.now), t.warn()),
+        (Some(e), Some(Expiry::Week)) => (relative(e, app.now), t.danger()),
+        (Some(e), Some(Expiry::Month)) => (relative(e, app.now), t.warn()),
         (Some(e), _) => (relative(e, app.now), Style::default()),
         (None, _) => ("—".to_string(), t.muted()),
     }
@@ -301,9 +313,9 @@ pub fn secrets(frame: &mut Frame, app: &App, t: &Theme, area: Rect) -> Option<(R
     let first = shown.start;
     let rows: Vec<TableRow> = shown
         .clone()
-        .map(|i| {
+        .filter_map(|i| {
             let r = &app.rows[i];
-            let p = &vault.secrets[r.index];
+            let p = vault.secrets.get(r.index)?;
             let sel = i == cursor.selected;
             let base = row_style(t, sel);
             let (exp_text, exp_style) = expiry_cell(p.expires, app, t);
@@ -317,25 +329,37 @@ pub fn secrets(frame: &mut Frame, app: &App, t: &Theme, area: Rect) -> Option<(R
             } else {
                 t.muted().patch(base)
             };
-            TableRow::new(vec![
-                Cell::from(highlight(
-                    &p.name,
-                    &r.matched,
-                    name_style,
-                    t.matched().patch(base),
-                )),
-                Cell::from(Line::from(enabled.patch_style(base))),
-                Cell::from(printable(p.content_type.as_deref().unwrap_or_default()).into_owned()),
-                Cell::from(p.updated.map(|u| relative(u, app.now)).unwrap_or_default()),
-                Cell::from(Span::styled(exp_text, exp_style.patch(base))),
-                Cell::from(tags_text(p)),
-            ])
-            .style(base)
+            Some(
+                TableRow::new(vec![
+                    Cell::from(marked(
+                        app.is_marked(crate::app::Tab::Secrets, &p.name),
+                        highlight(&p.name, &r.matched, name_style, t.matched().patch(base)),
+                        t,
+                        base,
+                    )),
+                    Cell::from(Line::from(enabled.patch_style(base))),
+                    Cell::from(
+                        printable(p.content_type.as_deref().unwrap_or_default()).into_owned(),
+                    ),
+                    Cell::from(p.updated.map(|u| relative(u, app.now)).unwrap_or_default()),
+                    Cell::from(Span::styled(exp_text, exp_style.patch(base))),
+                    Cell::from(tags_text(p)),
+                ])
+                .style(base),
+            )
         })
         .collect();
     // Names are what a user looks for: they keep the width of the longest in view.
     let name_width = shown
-        .map(|i| vault.secrets[app.rows[i].index].name.chars().count() as u16)
+        .filter_map(|i| vault.secrets.get(app.rows[i].index))
+        .map(|p| {
+            p.name.chars().count() as u16
+                + if app.is_marked(crate::app::Tab::Secrets, &p.name) {
+                    2
+                } else {
+                    0
+                }
+        })
         .max()
         .unwrap_or(0)
         .clamp(20, 48);
@@ -374,7 +398,7 @@ pub fn deleted(frame: &mut Frame, app: &App, t: &Theme, area: Rect) -> Option<(R
     // The recovery id is shown only where it fits whole: a cut-off id is of no use.
     let id_width = shown
         .clone()
-        .filter_map(|i| vault.deleted[app.rows[i].index].recovery_id.as_ref())
+        .filter_map(|i| vault.deleted.get(app.rows[i].index)?.recovery_id.as_ref())
         .map(|id| id.chars().count() as u16)
         .max()
         .unwrap_or(0);
@@ -388,9 +412,9 @@ pub fn deleted(frame: &mut Frame, app: &App, t: &Theme, area: Rect) -> Option<(R
         widths[3] = Constraint::Length(0);
     }
     let rows: Vec<TableRow> = shown
-        .map(|i| {
+        .filter_map(|i| {
             let r = &app.rows[i];
-            let d = &vault.deleted[r.index];
+            let d = vault.deleted.get(r.index)?;
             let sel = i == cursor.selected;
             let base = row_style(t, sel);
             let days_left = d.scheduled_purge.map(|p| days_left(p, app.now));
@@ -403,26 +427,28 @@ pub fn deleted(frame: &mut Frame, app: &App, t: &Theme, area: Rect) -> Option<(R
             } else {
                 Style::default()
             };
-            TableRow::new(vec![
-                Cell::from(highlight(
-                    &d.props.name,
-                    &r.matched,
-                    base,
-                    t.matched().patch(base),
-                )),
-                Cell::from(
-                    d.deleted_on
-                        .map(|x| relative(x, app.now))
-                        .unwrap_or_default(),
-                ),
-                Cell::from(Span::styled(purge, purge_style.patch(base))),
-                Cell::from(if show_id {
-                    d.recovery_id.clone().unwrap_or_default()
-                } else {
-                    String::new()
-                }),
-            ])
-            .style(base)
+            Some(
+                TableRow::new(vec![
+                    Cell::from(marked(
+                        app.is_marked(crate::app::Tab::Deleted, &d.props.name),
+                        highlight(&d.props.name, &r.matched, base, t.matched().patch(base)),
+                        t,
+                        base,
+                    )),
+                    Cell::from(
+                        d.deleted_on
+                            .map(|x| relative(x, app.now))
+                            .unwrap_or_default(),
+                    ),
+                    Cell::from(Span::styled(purge, purge_style.patch(base))),
+                    Cell::from(if show_id {
+                        d.recovery_id.clone().unwrap_or_default()
+                    } else {
+                        String::new()
+                    }),
+                ])
+                .style(base),
+            )
         })
         .collect();
     let id_header = if show_id { "RECOVERY ID" } else { "" };

@@ -149,6 +149,9 @@ fn draw_tabs(frame: &mut Frame, app: &App, t: &Theme, area: Rect) -> Vec<(Rect, 
                 Tab::Deleted => app.running(|j| matches!(j, crate::app::Job::ListDeleted)),
             };
             spans.push(Span::styled(format!("   {}", counter(loading)), t.muted()));
+            if let Some(m) = app.marks_label() {
+                spans.push(Span::styled(format!("   {m} (Esc clears)"), t.key()));
+            }
             spans.push(Span::styled(
                 format!("   sort: {}", app.sort.label()),
                 t.muted(),
@@ -188,7 +191,11 @@ fn draw_filter(frame: &mut Frame, app: &App, t: &Theme, area: Rect) {
 
 fn draw_status(frame: &mut Frame, app: &App, t: &Theme, area: Rect) {
     let mut spans = Vec::new();
-    // What runs, as the jobs table has it.
+    // What runs, as the jobs table has it (a bulk action's items as one line).
+    if let Some(b) = &app.batch {
+        spans.push(Span::styled(format!(" {} ", spinner(app)), t.key()));
+        spans.push(Span::raw(b.describe(app.instant)));
+    }
     for (_, job) in app.jobs.iter() {
         if let Some(text) = job.describe(app.instant) {
             spans.push(Span::styled(format!(" {} ", spinner(app)), t.key()));
@@ -201,23 +208,7 @@ fn draw_status(frame: &mut Frame, app: &App, t: &Theme, area: Rect) {
             spans.push(Span::raw(format!("fetching '{}'…", panel.name)));
         }
     }
-    if let Some(c) = &app.clip {
-        if !spans.is_empty() {
-            spans.push(Span::styled("  │ ", t.muted()));
-        }
-        let mut text = format!(" Copied {} to the {}", c.label, c.backend);
-        if let Some(d) = c.deadline {
-            let left = d
-                .saturating_duration_since(app.instant)
-                .as_secs_f64()
-                .ceil() as u64;
-            text.push_str(&format!(" — clears in {left} s"));
-        }
-        spans.push(Span::styled(text, t.ok()));
-        if let Some(h) = &c.hint {
-            spans.push(Span::styled(format!("  ({h})"), t.warn()));
-        }
-    }
+    // The newest notice first: a long copy countdown must not push it off the line.
     if let Some(s) = &app.status {
         if !spans.is_empty() {
             spans.push(Span::styled("  │ ", t.muted()));
@@ -235,6 +226,23 @@ fn draw_status(frame: &mut Frame, app: &App, t: &Theme, area: Rect) {
                 .key_for(app.context(), crate::app::Action::LastError)
                 .unwrap_or_else(|| ":messages".into());
             spans.push(Span::styled(format!("  │ {key} last error"), t.error()));
+        }
+    }
+    if let Some(c) = &app.clip {
+        if !spans.is_empty() {
+            spans.push(Span::styled("  │ ", t.muted()));
+        }
+        let mut text = format!(" Copied {} to the {}", c.label, c.backend);
+        if let Some(d) = c.deadline {
+            let left = d
+                .saturating_duration_since(app.instant)
+                .as_secs_f64()
+                .ceil() as u64;
+            text.push_str(&format!(" — clears in {left} s"));
+        }
+        spans.push(Span::styled(text, t.ok()));
+        if let Some(h) = &c.hint {
+            spans.push(Span::styled(format!("  ({h})"), t.warn()));
         }
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);

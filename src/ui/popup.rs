@@ -107,6 +107,307 @@ fn message_lines(app: &App, cursor: usize, t: &Theme) -> Vec<Line<'static>> {
         .collect()
 }
 
+/// `:search` / `:expiring`: the filter, the loading progress, and the rows around the cursor, cut to
+/// the width (one line each).
+fn across_lines(
+    app: &App,
+    kind: crate::app::across::AcrossKind,
+    input: &crate::app::text::LineField,
+    cursor: usize,
+    size: (u16, u16),
+    t: &Theme,
+) -> (String, Vec<Line<'static>>, bool) {
+    use crate::app::across::{bucket, AcrossKind};
+    let (width, height) = size;
+    let cut = |s: String, w: usize| -> String {
+        if s.chars().count() <= w {
+            format!("{s:<w$}")
+        } else {
+            s.chars().take(w.saturating_sub(1)).collect::<String>() + "…"
+        }
+    };
+    let rows = app.across_rows(kind, input.value());
+    let progress = app
+        .across
+        .as_ref()
+        .map(|a| a.progress())
+        .unwrap_or_default();
+    let mut lines = vec![
+        Line::from(
+            [Span::styled(" > ", t.key())]
+                .into_iter()
+                .chain(field_spans(input.value(), input.cursor(), t))
+                .collect::<Vec<_>>(),
+        ),
+        Line::from(Span::styled(
+            format!(
+                " {} of {} secrets · {progress} · fuzzy name, tag:k=v, type:json",
+                rows.len(),
+                app.across.as_ref().map(|a| a.items.len()).unwrap_or(0)
+            ),
+            t.muted(),
+        )),
+    ];
+    let inner = width.saturating_sub(2) as usize;
+    let (c1, c2) = (14usize, 34usize);
+    let c3 = inner.saturating_sub(c1 + c2 + 3);
+    let header = match kind {
+        AcrossKind::Search => format!(
+            " {} {} {}",
+            cut("VAULT".into(), c1),
+            cut("SECRET".into(), c2),
+            cut("SUBSCRIPTION · TYPE".into(), c3)
+        ),
+        AcrossKind::Expiring => format!(
+            " {} {} {}",
+            cut("EXPIRES".into(), c1),
+            cut("SECRET".into(), c2),
+            cut("VAULT · SUBSCRIPTION".into(), c3)
+        ),
+    };
+    lines.push(Line::from(Span::styled(header, t.header())));
+    let room = (height as usize).saturating_sub(8).max(1);
+    let cursor = cursor.min(rows.len().saturating_sub(1));
+    let first = cursor.saturating_sub(room - 1);
+    let Some(a) = &app.across else {
+        return (kind.title().into(), lines, false);
+    };
+    let mut last_bucket = None;
+    for (pos, (i, _matched)) in rows.iter().enumerate().skip(first).take(room) {
+        let Some(it) = a.items.get(*i) else {
+            continue;
+        };
+        let p = &it.props;
+        let base = if pos == cursor {
+            t.selected()
+        } else {
+            ratatui::style::Style::default()
+        };
+        let line = match kind {
+            AcrossKind::Search => {
+                let place = [it.subscription.as_deref(), p.content_type.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" · ");
+                Line::from(vec![
+                    Span::styled(
+                        format!(" {} ", cut(it.vault_name.clone(), c1)),
+                        t.muted().patch(base),
+                    ),
+                    Span::styled(format!("{} ", cut(p.name.clone(), c2)), base),
+                    Span::styled(cut(place, c3), t.muted().patch(base)),
+                ])
+            }
+            AcrossKind::Expiring => {
+                let (b, label) = bucket(p.expires, app.now);
+                let (text, style) = crate::ui::lists::expiry_cell(p.expires, app, t);
+                let group = if last_bucket != Some(b) {
+                    last_bucket = Some(b);
+                    format!(" · {label}")
+                } else {
+                    String::new()
+                };
+                let place = [Some(it.vault_name.as_str()), it.subscription.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" · ");
+                Line::from(vec![
+                    Span::styled(format!(" {} ", cut(text, c1)), style.patch(base)),
+                    Span::styled(format!("{} ", cut(p.name.clone(), c2)), base),
+                    Span::styled(cut(format!("{place}{group}"), c3), t.muted().patch(base)),
+                ])
+            }
+        };
+        lines.push(line);
+    }
+    if rows.is_empty() {
+        lines.push(Line::from(Span::styled(
+            if a.loaded + a.failed.len() < a.total {
+                " loading…"
+            } else {
+                " nothing matches"
+            },
+            t.muted(),
+        )));
+    }
+    (kind.title().into(), lines, false)
+}
+
+/// `:compare-vaults` / `:promote`: one line a name — what differs, or what promoting would do.
+fn diff_lines(
+    app: &App,
+    cursor: usize,
+    size: (u16, u16),
+    t: &Theme,
+) -> (String, Vec<Line<'static>>, bool) {
+    use crate::app::transfer::{Diff, Plan};
+    let Some(d) = &app.diff else {
+        return ("compare".into(), Vec::new(), false);
+    };
+    let (width, height) = size;
+    let left = crate::vault::sources::vault_name(&d.left);
+    let right = crate::vault::sources::vault_name(&d.right);
+    let rows = d.rows();
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(format!(" {left}"), t.title()),
+            Span::raw(" (left) → "),
+            Span::styled(right.clone(), t.title()),
+            Span::raw(" (right)"),
+        ]),
+        Line::from(Span::styled(format!(" {}", d.summary()), t.muted())),
+    ];
+    if let Some(e) = &d.list_error {
+        lines.push(Line::from(Span::styled(
+            format!(" could not list {right}: {}", e.summary()),
+            t.error(),
+        )));
+    }
+    let inner = width.saturating_sub(2) as usize;
+    let name_w = 36usize.min(inner / 2);
+    let room = (height as usize).saturating_sub(8).max(1);
+    let cursor = cursor.min(rows.len().saturating_sub(1));
+    let first = cursor.saturating_sub(room - 1);
+    for (pos, key) in rows.iter().enumerate().skip(first).take(room) {
+        let base = if pos == cursor {
+            t.selected()
+        } else {
+            ratatui::style::Style::default()
+        };
+        let (label, style) = match &d.promote {
+            Some(_) => {
+                let plan = d.plan(key);
+                let style = match plan {
+                    Plan::Create | Plan::NewVersion | Plan::RecoverThenUpdate => t.warn(),
+                    Plan::Done | Plan::Identical => t.ok(),
+                    Plan::Refused | Plan::Failed => t.error(),
+                    _ => t.muted(),
+                };
+                let why = match (plan, d.outcome.get(key.as_str())) {
+                    (Plan::Failed, Some(Err(e))) => format!("failed: {}", e.summary()),
+                    _ => plan.label().to_string(),
+                };
+                (why, style)
+            }
+            None => {
+                let diff = d.diff(key);
+                let style = match diff {
+                    Diff::Same => t.ok(),
+                    Diff::Refused => t.error(),
+                    Diff::Checking => t.muted(),
+                    _ => t.warn(),
+                };
+                (diff.label().to_string(), style)
+            }
+        };
+        let name = d.display_name(key);
+        let name = if name.chars().count() > name_w {
+            name.chars().take(name_w - 1).collect::<String>() + "…"
+        } else {
+            format!("{name:<name_w$}")
+        };
+        let label: String = label
+            .chars()
+            .take(inner.saturating_sub(name_w + 2))
+            .collect();
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {name} "), base),
+            Span::styled(label, style.patch(base)),
+        ]));
+    }
+    let title = match &d.promote {
+        Some(p) => format!("promote {} to {right} — preview", p.len()),
+        None => format!("{left} compared with {right}"),
+    };
+    (title, lines, false)
+}
+
+/// The confirmation of a bulk action: what, how many, the first names; a purge wants the count typed.
+fn batch_lines(
+    kind: crate::app::OpKind,
+    names: &[String],
+    typed: &crate::app::text::LineField,
+    t: &Theme,
+) -> (String, Vec<Line<'static>>, bool) {
+    use crate::app::OpKind;
+    let n = names.len();
+    let what = if n == 1 { "secret" } else { "secrets" };
+    let verb = match kind {
+        OpKind::Delete => "Delete",
+        OpKind::Recover => "Recover",
+        OpKind::Purge => "Purge",
+        OpKind::Create => "Create",
+    };
+    let shown: Vec<String> = names.iter().take(5).map(|n| format!("'{n}'")).collect();
+    let more = if n > 5 {
+        format!(" and {} more", n - 5)
+    } else {
+        String::new()
+    };
+    let mut lines = vec![
+        Line::from(vec![
+            Span::raw(format!(" {verb} ")),
+            Span::styled(format!("{n} marked {what}"), t.danger()),
+            Span::raw(match kind {
+                OpKind::Delete => " and all their versions?",
+                OpKind::Purge => " for good? This cannot be undone.",
+                _ => "?",
+            }),
+        ]),
+        Line::from(Span::styled(
+            format!(" {}{more}", shown.join(", ")),
+            t.muted(),
+        )),
+    ];
+    match kind {
+        OpKind::Purge => {
+            let ok = typed.value().trim() == n.to_string();
+            lines.push(Line::from(Span::raw(format!(
+                " Type {n} (how many) to confirm:"
+            ))));
+            lines.push(Line::from(
+                [Span::styled(" > ", t.key())]
+                    .into_iter()
+                    .chain(field_spans(typed.value(), typed.cursor(), t))
+                    .collect::<Vec<_>>(),
+            ));
+            lines.push(Line::from(if ok {
+                vec![
+                    Span::styled(" Enter", t.key()),
+                    Span::raw(" purge   "),
+                    Span::styled("Esc", t.key()),
+                    Span::raw(" cancel"),
+                ]
+            } else {
+                vec![
+                    Span::styled(" the count does not match yet", t.muted()),
+                    Span::raw("   "),
+                    Span::styled("Esc", t.key()),
+                    Span::raw(" cancel"),
+                ]
+            }));
+        }
+        _ => {
+            if kind == OpKind::Delete {
+                lines.push(Line::from(Span::styled(
+                    " With soft delete they can be recovered until purged.",
+                    t.muted(),
+                )));
+            }
+            lines.push(Line::raw(""));
+            lines.push(Line::from(vec![
+                Span::styled(" y", t.key()),
+                Span::raw(format!(" {}   ", verb.to_lowercase())),
+                Span::styled("n/Esc", t.key()),
+                Span::raw(" cancel"),
+            ]));
+        }
+    }
+    (format!("{} marked", verb.to_lowercase()), lines, true)
+}
+
 pub fn draw(frame: &mut Frame, app: &App, popup: &Popup, t: &Theme, area: Rect) {
     let (title, lines, danger): (String, Vec<Line>, bool) = match popup {
         Popup::Error { explanation, .. } => (
@@ -145,6 +446,25 @@ pub fn draw(frame: &mut Frame, app: &App, popup: &Popup, t: &Theme, area: Rect) 
                 ]),
             ],
             true,
+        ),
+        Popup::ConfirmBatch { kind, names, typed } => batch_lines(*kind, names, typed, t),
+        Popup::VaultDiff { cursor } => diff_lines(
+            app,
+            *cursor,
+            ((area.width.saturating_sub(4)).clamp(20, 110), area.height),
+            t,
+        ),
+        Popup::Across {
+            kind,
+            input,
+            cursor,
+        } => across_lines(
+            app,
+            *kind,
+            input,
+            *cursor,
+            ((area.width.saturating_sub(4)).clamp(20, 110), area.height),
+            t,
         ),
         Popup::ConfirmPurge { name, typed } => {
             let ok = typed.value() == name;
@@ -283,6 +603,51 @@ pub fn draw(frame: &mut Frame, app: &App, popup: &Popup, t: &Theme, area: Rect) 
             }
             ("command".into(), l, false)
         }
+        Popup::ConfirmExportEnv { path, names, typed } => {
+            let vault = app
+                .vault
+                .as_ref()
+                .map(|v| v.name.clone())
+                .unwrap_or_default();
+            let ok = typed.value().trim() == vault;
+            (
+                "write values to a file".into(),
+                vec![
+                    Line::from(vec![
+                        Span::raw(" Write the VALUES of "),
+                        Span::styled(format!("{} marked secrets", names.len()), t.danger()),
+                        Span::raw(format!(" to {path} as NAME=value lines?")),
+                    ]),
+                    Line::from(Span::styled(
+                        " The file is created readable by you only, never over an existing one; it holds the secrets in plain text until you delete it.",
+                        t.muted(),
+                    )),
+                    Line::from(Span::raw(format!(" Type the vault's name ({vault}) to confirm:"))),
+                    Line::from(
+                        [Span::styled(" > ", t.key())]
+                            .into_iter()
+                            .chain(field_spans(typed.value(), typed.cursor(), t))
+                            .collect::<Vec<_>>(),
+                    ),
+                    Line::from(if ok {
+                        vec![
+                            Span::styled(" Enter", t.key()),
+                            Span::raw(" write   "),
+                            Span::styled("Esc", t.key()),
+                            Span::raw(" cancel"),
+                        ]
+                    } else {
+                        vec![
+                            Span::styled(" the name does not match yet", t.muted()),
+                            Span::raw("   "),
+                            Span::styled("Esc", t.key()),
+                            Span::raw(" cancel"),
+                        ]
+                    }),
+                ],
+                true,
+            )
+        }
         Popup::OpenVault { input, error } => {
             let mut l = vec![
                 Line::raw(" Vault name (kv-prod) or URL (https://demo.localhost:8443):"),
@@ -300,7 +665,10 @@ pub fn draw(frame: &mut Frame, app: &App, popup: &Popup, t: &Theme, area: Rect) 
         }
     };
     let widest = match popup {
-        Popup::Error { .. } | Popup::Messages { .. } => 110,
+        Popup::Error { .. }
+        | Popup::Messages { .. }
+        | Popup::Across { .. }
+        | Popup::VaultDiff { .. } => 110,
         _ => 76,
     };
     let width = (area.width.saturating_sub(4))
@@ -319,7 +687,13 @@ pub fn draw(frame: &mut Frame, app: &App, popup: &Popup, t: &Theme, area: Rect) 
     let wrapped = text.line_count(width.saturating_sub(2)) as u16;
     // The long ones leave the status line in view (a copy from the error panel is confirmed there).
     let room = match popup {
-        Popup::Error { .. } | Popup::Messages { .. } | Popup::Help { .. } if area.height > 12 => {
+        Popup::Error { .. }
+        | Popup::Messages { .. }
+        | Popup::Help { .. }
+        | Popup::Across { .. }
+        | Popup::VaultDiff { .. }
+            if area.height > 12 =>
+        {
             area.height - 3
         }
         _ => area.height,
@@ -336,6 +710,19 @@ pub fn draw(frame: &mut Frame, app: &App, popup: &Popup, t: &Theme, area: Rect) 
         // Always in view, however long the list.
         block = block.title_bottom(Span::styled(
             " ↑↓ scroll · any other key closes this help ",
+            t.muted(),
+        ));
+    }
+    if let Popup::VaultDiff { .. } = popup {
+        let hint = match app.diff.as_ref().map(|d| d.promote.is_some()) {
+            Some(true) => " y applies what the preview says · Esc closes ",
+            _ => " p promotes what differs (a preview first) · ↑↓ move · Esc closes ",
+        };
+        block = block.title_bottom(Span::styled(hint, t.muted()));
+    }
+    if let Popup::Across { .. } = popup {
+        block = block.title_bottom(Span::styled(
+            " type to filter · ↑↓ move · Enter opens it in its vault · Esc closes ",
             t.muted(),
         ));
     }

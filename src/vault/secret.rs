@@ -183,3 +183,48 @@ pub struct PropertiesPatch {
     pub not_before: Option<OffsetDateTime>,
     pub expires: Option<OffsetDateTime>,
 }
+
+/// `db-password` → `DB_PASSWORD`: upper case, anything but letters and digits an underscore, never a
+/// leading digit.
+pub fn env_name(name: &str) -> String {
+    let mut out: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert(0, '_');
+    }
+    out
+}
+
+/// `NAME=value`, the value in single quotes when it holds anything a POSIX shell would read
+/// specially (a `'` inside becomes `'\''`). Built in a zeroized buffer: it is the value.
+pub fn env_line(name: &str, value: &str) -> SecretValue {
+    let plain = !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-./:@%+,=".contains(&b));
+    let mut s = zeroize::Zeroizing::new(String::with_capacity(name.len() + value.len() * 2 + 4));
+    s.push_str(&env_name(name));
+    s.push('=');
+    if plain {
+        s.push_str(value);
+    } else {
+        s.push('\'');
+        for c in value.chars() {
+            if c == '\'' {
+                s.push_str("'\\''");
+            } else {
+                s.push(c);
+            }
+        }
+        s.push('\'');
+    }
+    SecretValue::new(std::mem::take(&mut *s))
+}

@@ -8,6 +8,8 @@ pub(super) struct Clients {
     pub(super) config: WorkerConfig,
     pub(super) chain: Arc<ChainCredential>,
     pub(super) by_vault: Mutex<HashMap<String, Arc<SecretClient>>>,
+    /// Keys the value fingerprints of this session.
+    pub(super) fingerprint_key: ring::hmac::Key,
     /// Vault URL → tenant, from the config and from discovery.
     pub(super) tenants: Mutex<HashMap<String, String>>,
     /// One chain per tenant other than the default.

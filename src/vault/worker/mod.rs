@@ -47,6 +47,11 @@ pub enum Request {
     ListSecrets {
         vault: String,
     },
+    /// A listing for a view across vaults: as `ListSecrets`, but it supersedes nothing (the open
+    /// vault's own listing runs beside it).
+    ScanSecrets {
+        vault: String,
+    },
     GetSecret {
         vault: String,
         name: String,
@@ -105,6 +110,27 @@ pub enum Request {
         path: PathBuf,
     },
     Discover,
+    /// A keyed hash of a secret's value (the value never leaves the worker), with its properties:
+    /// comparing two vaults.
+    Fingerprint {
+        vault: String,
+        name: String,
+    },
+    /// Writes `NAME=value` lines of these secrets to a new 0600 file (`:export-env`, confirmed by
+    /// typing the vault's name): the values go from the service to the file, not through the views.
+    ExportEnv {
+        vault: String,
+        names: Vec<String>,
+        path: PathBuf,
+    },
+    /// Copies a secret's current value and properties (content type, tags, enabled, not-before,
+    /// expiry) from one vault to another, recovering a deleted one on the target first: promote.
+    Copy {
+        from: String,
+        to: String,
+        name: String,
+        recover_first: bool,
+    },
 }
 
 impl Request {
@@ -172,6 +198,11 @@ pub enum Response {
         path: PathBuf,
         bytes: usize,
     },
+    /// `:export-env` wrote this many values.
+    ExportedEnv {
+        path: PathBuf,
+        count: usize,
+    },
     Progress(Progress),
     VaultFound(DiscoveredVault),
     DiscoveryWarning(String),
@@ -186,6 +217,11 @@ pub enum Response {
     TenantLearned {
         vault: String,
         tenant: String,
+    },
+    /// A value's keyed hash (this worker's key) and the secret's properties.
+    Fingerprint {
+        props: SecretProps,
+        hash: [u8; 32],
     },
     /// Who kvtui is signed in as changed (sent under id 0, before the response that used the token).
     Identity(crate::vault::credential::Identity),
@@ -276,6 +312,7 @@ impl Worker {
             config,
             chain: chain.clone(),
             by_vault: Mutex::new(HashMap::new()),
+            fingerprint_key: fingerprint_key(),
             tenants: Mutex::new(tenants),
             chains: Mutex::new(HashMap::new()),
         });
@@ -317,6 +354,14 @@ impl Worker {
     pub fn who(&self) -> Option<crate::vault::credential::Identity> {
         self.chain.who()
     }
+}
+
+/// A key for this worker's value fingerprints: random, never stored.
+fn fingerprint_key() -> ring::hmac::Key {
+    use ring::rand::SecureRandom;
+    let mut k = [0u8; 32];
+    let _ = ring::rand::SystemRandom::new().fill(&mut k);
+    ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &k)
 }
 
 struct Active {
@@ -394,6 +439,7 @@ async fn run(
 fn request_kind(r: &Request) -> &'static str {
     match r {
         Request::ListSecrets { .. } => "list secrets",
+        Request::ScanSecrets { .. } => "list secrets (across vaults)",
         Request::GetSecret { .. } => "get secret",
         Request::ListVersions { .. } => "list versions",
         Request::SetSecret { .. } | Request::SetSecretWhenFree { .. } => "set secret",
@@ -406,5 +452,8 @@ fn request_kind(r: &Request) -> &'static str {
         Request::Backup { .. } => "backup",
         Request::Restore { .. } => "restore",
         Request::Discover => "discover",
+        Request::Fingerprint { .. } => "fingerprint",
+        Request::ExportEnv { .. } => "export env",
+        Request::Copy { .. } => "copy across vaults",
     }
 }
