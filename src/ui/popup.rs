@@ -299,7 +299,22 @@ fn diff_lines(
                     Diff::Checking => t.muted(),
                     _ => t.warn(),
                 };
-                (diff.label().to_string(), style)
+                let why = match (diff, d.names.get(key.as_str())) {
+                    // Which side could not be read, and why (a disabled secret, a refusal).
+                    (Diff::Refused, Some((l, r))) => {
+                        let (side, e) = match (&l.error, &r.error) {
+                            (Some(e), _) => ("left", e),
+                            (None, Some(e)) => ("right", e),
+                            (None, None) => (
+                                "",
+                                &crate::vault::VaultError::new(crate::vault::ErrorKind::Other, ""),
+                            ),
+                        };
+                        format!("could not read the {side} value: {}", e.summary())
+                    }
+                    _ => diff.label().to_string(),
+                };
+                (why, style)
             }
         };
         let name = d.display_name(key);
