@@ -673,6 +673,152 @@ fn the_light_theme_and_colour_overrides() {
     assert_eq!(buf[(1, 0)].fg, Color::Blue, "the light theme's accent");
 }
 
+/// Runs a `:` command as typed, returning the requests it sent.
+fn command(app: &mut App, line: &str) -> Vec<(u64, Request)> {
+    use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+    let key = |c: KeyCode| Event::Key(KeyEvent::new(c, KeyModifiers::NONE));
+    let mut effects = app.on_event(&key(KeyCode::Char(':')));
+    for c in line.chars() {
+        effects.extend(app.on_event(&key(KeyCode::Char(c))));
+    }
+    effects.extend(app.on_event(&key(KeyCode::Enter)));
+    effects
+        .into_iter()
+        .filter_map(|e| match e {
+            kvtui::app::Effect::Send(id, r) => Some((id, r)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Three secrets marked and being deleted together.
+fn bulk_app() -> App {
+    let mut app = base_app();
+    open(&mut app);
+    app.prepare();
+    for a in [
+        kvtui::app::Action::Mark,
+        kvtui::app::Action::Mark,
+        kvtui::app::Action::Down,
+        kvtui::app::Action::Mark,
+        kvtui::app::Action::Delete,
+        kvtui::app::Action::Confirm,
+    ] {
+        app.update(a);
+        app.prepare();
+    }
+    app.instant += std::time::Duration::from_secs(2);
+    app
+}
+
+/// `:search` over the open vault and kv-dev (kv-prod refused).
+fn search_app() -> App {
+    let mut app = base_app();
+    open(&mut app);
+    let sent = command(&mut app, "search");
+    for (id, r) in sent {
+        let Request::ScanSecrets { vault } = r else {
+            continue;
+        };
+        let response = if vault.contains("kv-dev") {
+            Response::SecretsPage {
+                items: vec![
+                    secret(
+                        "db-password",
+                        2,
+                        Some(5),
+                        Some("text/plain"),
+                        &[("team", "data")],
+                    ),
+                    secret("feature-flags", 9, None, Some("application/json"), &[]),
+                ],
+                done: true,
+            }
+        } else {
+            Response::Failed(kvtui::vault::VaultError::new(
+                kvtui::vault::ErrorKind::Forbidden,
+                "ForbiddenByRbac: caller lacks secrets/list",
+            ))
+        };
+        app.on_response(Envelope { id, response });
+    }
+    use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+    for c in "db".chars() {
+        app.on_event(&Event::Key(KeyEvent::new(
+            KeyCode::Char(c),
+            KeyModifiers::NONE,
+        )));
+    }
+    app
+}
+
+/// The open vault compared with kv-dev: one of each kind.
+fn compare_app() -> App {
+    let mut app = base_app();
+    open(&mut app);
+    let sent = command(&mut app, "compare-vaults kv-dev");
+    let right = |name: &str, ct: Option<&str>| secret(name, 5, None, ct, &[]);
+    let mut fingerprints = Vec::new();
+    for (id, r) in sent {
+        let response = match r {
+            Request::ScanSecrets { .. } => Response::SecretsPage {
+                items: vec![
+                    right("api-key", Some("text/plain")),
+                    right("app-config", Some("text/plain")),
+                    right("db-password", Some("text/plain")),
+                    right("only-in-dev", None),
+                ],
+                done: true,
+            },
+            Request::ListDeleted { .. } => Response::DeletedPage {
+                items: vec![DeletedProps {
+                    props: right("tls-private-key", None),
+                    ..DeletedProps::default()
+                }],
+                done: true,
+            },
+            _ => continue,
+        };
+        for (id, r) in app
+            .on_response(Envelope { id, response })
+            .into_iter()
+            .filter_map(|e| match e {
+                kvtui::app::Effect::Send(id, r) => Some((id, r)),
+                _ => None,
+            })
+        {
+            fingerprints.push((id, r));
+        }
+    }
+    while let Some((id, r)) = fingerprints.pop() {
+        let Request::Fingerprint { vault, name } = r else {
+            continue;
+        };
+        let same = name != "db-password" || vault.contains("demo");
+        let mut hash = [if same { 1 } else { 2 }; 32];
+        if name == "db-password" && vault.contains("demo") {
+            hash[0] = 9;
+        }
+        let props = if vault.contains("demo") {
+            app.vault
+                .as_ref()
+                .and_then(|v| v.secrets.iter().find(|p| p.name == name).cloned())
+                .unwrap_or_default()
+        } else {
+            right(&name, Some("text/plain"))
+        };
+        for e in app.on_response(Envelope {
+            id,
+            response: Response::Fingerprint { props, hash },
+        }) {
+            if let kvtui::app::Effect::Send(id, r) = e {
+                fingerprints.push((id, r));
+            }
+        }
+    }
+    app
+}
+
 /// README's pictures: the real views drawn into the test backend and written as SVG. Regenerate with
 /// `KVTUI_WRITE_SCREENSHOTS=1 cargo test -q --test views screenshots`; this test fails when one is
 /// out of date.
@@ -693,6 +839,9 @@ fn screenshots_are_current() {
             app.invalidate();
             app
         }),
+        ("bulk-delete", bulk_app()),
+        ("search-everywhere", search_app()),
+        ("compare-vaults", compare_app()),
         ("refusal-explained", {
             let mut app = with_value(false, JSON_VALUE);
             let message = "Caller is not authorized to perform action on resource.\nIf role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\nCaller: appid=04b07795-8ddb-461a-bbee-02f9e1bf7b46;oid=0f3c9a0d-5e6b-4c2a-8d7e-1f2a3b4c5d6e;iss=https://sts.windows.net/72f988bf-86f1-41af-91ab-2d7cd011db47/\nAction: 'Microsoft.KeyVault/vaults/secrets/getSecret/action'\nResource: '/subscriptions/6b767475-0000-4000-8000-000000000001/resourcegroups/kvtui-local/providers/microsoft.keyvault/vaults/demo/secrets/app-config'\nAssignment: (not found)\nDenyAssignmentId: null\nDecisionReason: 'DeniedWithNoValidRBAC'\nVault: demo;location=local";

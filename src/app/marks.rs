@@ -170,6 +170,15 @@ impl App {
         self.marks.of(tab).contains(&name.to_lowercase())
     }
 
+    /// Whether a bulk action works on this row now (its row shows it).
+    pub fn in_batch(&self, name: &str) -> bool {
+        self.batch.is_some()
+            && self
+                .jobs
+                .ops()
+                .any(|op| op.batch && op.name.eq_ignore_ascii_case(name))
+    }
+
     /// Delete, recover or purge with marks: one confirmation for all of them. False when nothing
     /// is marked (the action then acts on the selected row).
     pub(super) fn confirm_marked(&mut self, kind: OpKind) -> bool {

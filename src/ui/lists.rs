@@ -50,16 +50,38 @@ fn draw_table(
     Some((super::below(area, 1), first))
 }
 
-/// `text` with the characters at `matched` (char indices) in `hit` style.
-/// A marked row's name, with the mark in front.
-fn marked(is: bool, mut name: Line<'static>, t: &Theme, base: Style) -> Line<'static> {
-    if is {
-        name.spans
-            .insert(0, Span::styled("● ", t.key().patch(base)));
+/// A marked row's name, with the mark in front; a row a bulk action works on shows that instead.
+fn marked(mark: Mark, mut name: Line<'static>, t: &Theme, base: Style) -> Line<'static> {
+    match mark {
+        Mark::None => {}
+        Mark::Marked => name
+            .spans
+            .insert(0, Span::styled("● ", t.key().patch(base))),
+        Mark::Working => name
+            .spans
+            .insert(0, Span::styled("◌ ", t.warn().patch(base))),
     }
     name
 }
 
+#[derive(Clone, Copy)]
+enum Mark {
+    None,
+    Marked,
+    Working,
+}
+
+fn mark_of(app: &App, tab: crate::app::Tab, name: &str) -> Mark {
+    if app.in_batch(name) {
+        Mark::Working
+    } else if app.is_marked(tab, name) {
+        Mark::Marked
+    } else {
+        Mark::None
+    }
+}
+
+/// `text` with the characters at `matched` (char indices) in `hit` style.
 pub fn highlight(text: &str, matched: &[usize], base: Style, hit: Style) -> Line<'static> {
     if matched.is_empty() {
         return Line::from(Span::styled(text.to_string(), base));
@@ -332,7 +354,7 @@ pub fn secrets(frame: &mut Frame, app: &App, t: &Theme, area: Rect) -> Option<(R
             Some(
                 TableRow::new(vec![
                     Cell::from(marked(
-                        app.is_marked(crate::app::Tab::Secrets, &p.name),
+                        mark_of(app, crate::app::Tab::Secrets, &p.name),
                         highlight(&p.name, &r.matched, name_style, t.matched().patch(base)),
                         t,
                         base,
@@ -354,7 +376,7 @@ pub fn secrets(frame: &mut Frame, app: &App, t: &Theme, area: Rect) -> Option<(R
         .filter_map(|i| vault.secrets.get(app.rows[i].index))
         .map(|p| {
             p.name.chars().count() as u16
-                + if app.is_marked(crate::app::Tab::Secrets, &p.name) {
+                + if !matches!(mark_of(app, crate::app::Tab::Secrets, &p.name), Mark::None) {
                     2
                 } else {
                     0
@@ -430,7 +452,7 @@ pub fn deleted(frame: &mut Frame, app: &App, t: &Theme, area: Rect) -> Option<(R
             Some(
                 TableRow::new(vec![
                     Cell::from(marked(
-                        app.is_marked(crate::app::Tab::Deleted, &d.props.name),
+                        mark_of(app, crate::app::Tab::Deleted, &d.props.name),
                         highlight(&d.props.name, &r.matched, base, t.matched().patch(base)),
                         t,
                         base,
