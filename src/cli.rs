@@ -73,6 +73,9 @@ pub(crate) struct TuiArgs {
     /// Refuse every change (create, update, delete, recover, purge).
     #[arg(long)]
     pub(crate) read_only: bool,
+    /// Do not show (or keep) vaults' names from the names cache ($XDG_CACHE_HOME/kvtui).
+    #[arg(long)]
+    pub(crate) no_cache: bool,
     /// The configuration file (default: $XDG_CONFIG_HOME/kvtui/config.toml).
     #[arg(long, value_name = "FILE")]
     pub(crate) config: Option<PathBuf>,

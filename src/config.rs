@@ -61,6 +61,9 @@ pub struct ThemeConfig {
 pub struct Config {
     #[serde(default)]
     pub vaults: Vec<VaultSpec>,
+    /// Keep each vault's names and properties (never values) to show them at once on re-open.
+    #[serde(default)]
+    pub cache: Option<bool>,
     #[serde(default)]
     pub clipboard: ClipboardConfig,
     /// Key → action name, e.g. `"ctrl-d" = "delete"`, globally or per view (`[keys.secrets]`). Read
@@ -84,12 +87,14 @@ impl PartialEq for Config {
     fn eq(&self, other: &Self) -> bool {
         (
             &self.vaults,
+            &self.cache,
             &self.clipboard,
             &self.keys,
             &self.theme,
             &self.bindings,
         ) == (
             &other.vaults,
+            &other.cache,
             &other.clipboard,
             &other.keys,
             &other.theme,
@@ -327,6 +332,9 @@ pub fn default_file() -> String {
          #   \"kv-dev\",\n\
          #   { url = \"https://kv-prod.vault.azure.net\", tenant = \"00000000-0000-0000-0000-000000000000\", read_only = true },\n\
          # ]\n\n\
+         # Show a vault's names and properties (never values) from $XDG_CACHE_HOME/kvtui at once when\n\
+         # it is opened again, while a fresh listing runs (--no-cache turns it off for one run).\n\
+         # cache = true\n\n\
          [clipboard]\n\
          # mode = \"auto\"      # auto | system | osc52 | off\n\
          # clear_after = 30    # seconds; 0 never clears\n\n\

@@ -3,6 +3,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod app;
+pub mod cache;
 pub mod clipboard;
 pub mod config;
 pub mod demo;

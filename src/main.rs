@@ -379,6 +379,11 @@ async fn run_tui_inner(args: &TuiArgs, demo_dir: Option<&std::path::Path>) -> Re
     let (worker, responses) = Worker::spawn(config);
     let mut app = App::new(vaults);
     app.read_only = args.read_only;
+    // The names cache: never for the demo (it writes nothing).
+    if demo.is_none() && !args.no_cache && user_config.cache != Some(false) {
+        app.names_cache =
+            kvtui::paths::cache_dir().map(|d| kvtui::cache::NamesCache::new(d.join("names")));
+    }
     app.local_offset = local_offset;
     app.palette = kvtui::ui::theme::Palette::from_config(&user_config.theme);
     app.keymap = user_config.keymap.clone();

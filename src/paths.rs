@@ -18,6 +18,11 @@ pub fn data_dir() -> Option<PathBuf> {
     xdg("XDG_DATA_HOME", ".local/share").map(|d| d.join("kvtui"))
 }
 
+/// `$XDG_CACHE_HOME/kvtui` (default `~/.cache/kvtui`): the names cache.
+pub fn cache_dir() -> Option<PathBuf> {
+    xdg("XDG_CACHE_HOME", ".cache").map(|d| d.join("kvtui"))
+}
+
 /// `$XDG_STATE_HOME/kvtui` (default `~/.local/state/kvtui`): the log and recently opened vaults.
 pub fn state_dir() -> Option<PathBuf> {
     xdg("XDG_STATE_HOME", ".local/state").map(|d| d.join("kvtui"))

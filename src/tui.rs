@@ -134,6 +134,16 @@ fn perform(
                 };
                 app.exported(&path, count, result);
             }
+            // Off the UI loop: a big vault's list is megabytes of JSON.
+            Effect::SaveNames { who, vault, items } => {
+                if let Some(cache) = app.names_cache.clone() {
+                    std::thread::spawn(move || {
+                        if let Err(err) = cache.save(&who, &vault, items) {
+                            tracing::warn!(error = %err, "could not write the names cache");
+                        }
+                    });
+                }
+            }
             Effect::RememberTenant { vault, tenant } => {
                 if let Some(path) = recent_file.map(crate::vault::sources::tenants_file) {
                     if let Err(err) = crate::vault::sources::record_tenant(&path, &vault, &tenant) {

@@ -410,3 +410,57 @@ fn two_vaults_compared_then_promoted_from_a_preview_and_again_changes_nothing() 
     tui.send("y");
     tui.wait_for("nothing to promote");
 }
+
+#[test]
+fn a_vault_opened_again_shows_cached_names_before_its_slow_listing_ends() {
+    let dir = tempfile::tempdir().expect("dir");
+    let seed = seed(dir.path());
+    // Every vault request takes 1.5 s: the cached rows must come before the listing.
+    let emu = support::start_emulator(
+        dir.path(),
+        &["--vault", "bulk", "--seed", &seed, "--latency-ms", "1500"],
+    );
+    let ca = emu.ready["ca_file"].as_str().expect("ca").to_string();
+    let url = emu.ready["vaults"]["bulk"].as_str().expect("vault").to_string();
+    let home = tempfile::tempdir().expect("home");
+    let args = ["--vault", url.as_str(), "--ca", ca.as_str(), "--no-discovery"];
+    let mut tui = Tui::start_with(&args, home.path(), &[]);
+    tui.wait_for("keep-me");
+    tui.send("q");
+    tui.wait_exit();
+    // Kept 0600, names only.
+    let names = home.path().join("cache/kvtui/names");
+    let files: Vec<_> = std::fs::read_dir(&names).expect("cache dir").collect();
+    assert_eq!(files.len(), 1);
+    let path = files[0].as_ref().expect("entry").path();
+    let text = std::fs::read_to_string(&path).expect("cache file");
+    assert!(text.contains("keep-me") && !text.contains(CANARY), "names, never values");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&path).expect("meta").permissions().mode() & 0o777,
+        0o600
+    );
+
+    let started = std::time::Instant::now();
+    let mut tui = Tui::start_with(&args, home.path(), &[]);
+    let screen = tui.wait_for("keep-me");
+    let shown = started.elapsed();
+    assert!(screen.contains("cached"), "said to be cached:\n{screen}");
+    println!("cached rows after {shown:?} (the listing takes 1.5 s)");
+    assert!(shown < Duration::from_millis(1500), "{shown:?}");
+    // The fresh listing replaces them.
+    tui.wait_gone("cached");
+    tui.send("q");
+    tui.wait_exit();
+
+    // --no-cache: nothing shown before the listing.
+    let mut tui = Tui::start_with(
+        &[&args[..], &["--no-cache"]].concat(),
+        home.path(),
+        &[],
+    );
+    let screen = tui.wait_for("keep-me");
+    assert!(!screen.contains("cached"), "{screen}");
+    tui.send("q");
+    tui.wait_exit();
+}

@@ -40,6 +40,8 @@ pub struct AcrossItem {
     pub vault_name: String,
     pub subscription: Option<String>,
     pub props: SecretProps,
+    /// From the names cache, until the vault's fresh listing arrives.
+    pub cached: bool,
 }
 
 /// The listings of every known vault, as they load.
@@ -106,6 +108,7 @@ impl App {
                 vault_name: v.name.clone(),
                 subscription: self.subscription_of(&v.url),
                 props: p.clone(),
+                cached: false,
             }));
             across.loaded = 1;
         }
@@ -117,6 +120,25 @@ impl App {
             .filter(|u| Some(u.to_ascii_lowercase()) != open)
             .collect();
         across.total = across.queue.len() + across.loaded;
+        // What the names cache knows shows at once; each vault's fresh listing replaces it.
+        if let Some(cache) = &self.names_cache {
+            for url in &across.queue {
+                let Some(who) = self.cache_who(url) else {
+                    continue;
+                };
+                if let Some(c) = cache.load(&who, url) {
+                    let name = crate::vault::sources::vault_name(url);
+                    let subscription = self.subscription_of(url);
+                    across.items.extend(c.items.into_iter().map(|p| AcrossItem {
+                        vault_url: url.clone(),
+                        vault_name: name.clone(),
+                        subscription: subscription.clone(),
+                        props: p,
+                        cached: true,
+                    }));
+                }
+            }
+        }
         self.across = Some(across);
         self.popup = Some(Popup::Across {
             kind,
@@ -174,11 +196,14 @@ impl App {
         let name = crate::vault::sources::vault_name(&vault);
         let finished = match response {
             Response::SecretsPage { items, done } => {
+                a.items
+                    .retain(|it| !(it.cached && it.vault_url.eq_ignore_ascii_case(&vault)));
                 a.items.extend(items.into_iter().map(|p| AcrossItem {
                     vault_url: vault.clone(),
                     vault_name: name.clone(),
                     subscription: subscription.clone(),
                     props: p,
+                    cached: false,
                 }));
                 if done {
                     a.loaded += 1;

@@ -74,6 +74,8 @@ pub struct App {
     pub across: Option<across::Across>,
     /// `:compare-vaults` and `:promote`.
     pub diff: Option<transfer::VaultDiff>,
+    /// Where vaults' names are cached (`None`: `--no-cache`, the demo, tests).
+    pub names_cache: Option<crate::cache::NamesCache>,
     /// The local UTC offset, read once at start-up (dates without an offset are local time).
     pub local_offset: time::UtcOffset,
     pub palette: crate::ui::theme::Palette,
@@ -135,6 +137,7 @@ impl App {
             batch: None,
             across: None,
             diff: None,
+            names_cache: None,
             local_offset: time::UtcOffset::UTC,
             palette: crate::ui::theme::Palette::DARK,
             keymap: Keymap::default(),

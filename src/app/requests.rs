@@ -62,6 +62,7 @@ impl App {
             read_only,
             ..OpenVault::default()
         });
+        self.show_cached(url);
         self.screen = Screen::Vault;
         self.tab = Tab::Secrets;
         self.secrets_cursor = Default::default();
@@ -87,6 +88,50 @@ impl App {
         ));
         effects.extend(self.send(Job::ListDeleted, Request::ListDeleted { vault: url }));
         effects
+    }
+
+    /// Who a cached list belongs to: the tenant and object of the signed-in identity (local vaults
+    /// on the local vault's own tokens: "local"). Unknown: no cache.
+    pub(super) fn cache_who(&self, url: &str) -> Option<String> {
+        match &self.identity {
+            Some(i) => Some(format!(
+                "{}|{}",
+                i.tid.as_deref().unwrap_or("-"),
+                i.assignee().or(i.appid.as_deref()).unwrap_or(&i.credential)
+            )),
+            None => url::Url::parse(url)
+                .ok()
+                .and_then(|u| u.host_str().map(crate::vault::transport::is_localhost))
+                .filter(|local| *local)
+                .map(|_| "local".to_string()),
+        }
+    }
+
+    /// A vault opened again: its cached rows at once, replaced by the fresh listing when it ends.
+    fn show_cached(&mut self, url: &str) {
+        let (Some(cache), Some(who)) = (self.names_cache.as_ref(), self.cache_who(url)) else {
+            return;
+        };
+        let Some(cached) = cache.load(&who, url) else {
+            return;
+        };
+        if let Some(v) = self.vault.as_mut() {
+            v.secrets = cached.items;
+            v.cached_at = Some(cached.saved_at);
+            v.fresh = Some(Vec::new());
+        }
+    }
+
+    /// After a whole listing: keep it for the next open.
+    pub(super) fn save_names(&self, url: &str, items: Vec<SecretProps>) -> Vec<Effect> {
+        match (&self.names_cache, self.cache_who(url)) {
+            (Some(_), Some(who)) => vec![Effect::SaveNames {
+                who,
+                vault: url.to_string(),
+                items,
+            }],
+            _ => Vec::new(),
+        }
     }
 
     pub(super) fn close_vault(&mut self) -> Vec<Effect> {

@@ -217,14 +217,37 @@ impl App {
 
     fn on_page(&mut self, id: RequestId, job: Job, response: Response) -> Vec<Effect> {
         let retry = self.key_of(Context::Secrets, super::Action::Refresh);
+        // The secret under the cursor, kept there when cached rows are replaced.
+        let keep = self.selected_secret().map(|p| p.name.clone());
         let Some(vault) = self.vault.as_mut() else {
             return Vec::new();
         };
+        let mut effects = Vec::new();
         let tab = match response {
+            // Cached rows on show: the fresh listing gathers aside and replaces them whole.
+            Response::SecretsPage { items, done } if vault.fresh.is_some() => {
+                if let Some(fresh) = vault.fresh.as_mut() {
+                    fresh.extend(items);
+                }
+                if !done {
+                    self.jobs.insert(id, job);
+                    return Vec::new();
+                }
+                vault.secrets = vault.fresh.take().unwrap_or_default();
+                vault.cached_at = None;
+                let (url, items) = (vault.url.clone(), vault.secrets.clone());
+                effects.extend(self.save_names(&url, items));
+                self.select_name = keep.or(self.select_name.take());
+                self.invalidate();
+                return effects;
+            }
             Response::SecretsPage { items, done } => {
                 vault.secrets.extend(items);
                 if !done {
                     self.jobs.insert(id, job);
+                } else {
+                    let (url, items) = (vault.url.clone(), vault.secrets.clone());
+                    effects.extend(self.save_names(&url, items));
                 }
                 Tab::Secrets
             }
@@ -237,6 +260,8 @@ impl App {
             }
             // A failed listing is never shown as an empty vault: the list body says so.
             Response::Failed(e) if matches!(job, Job::ListSecrets) => {
+                // Cached rows stay, said to be cached; the failure is in the status bar.
+                vault.fresh = None;
                 vault.list_error = Some(e.clone());
                 self.fail(&format!("listing secrets ({retry} retries)"), e);
                 Tab::Secrets
@@ -253,7 +278,7 @@ impl App {
             // Only new items: merged into the sorted rows, not everything sorted again.
             self.extend_rows();
         }
-        Vec::new()
+        effects
     }
 
     fn on_form_response(&mut self, response: Response) -> Vec<Effect> {

@@ -259,6 +259,10 @@ pub struct OpenVault {
     /// Why the last listing failed (the list body says so; R retries).
     pub list_error: Option<VaultError>,
     pub deleted_error: Option<VaultError>,
+    /// The rows shown came from the names cache, written then (Unix seconds).
+    pub cached_at: Option<i64>,
+    /// While cached rows show: the fresh listing's pages, gathered until the last.
+    pub fresh: Option<Vec<SecretProps>>,
 }
 
 /// What the event loop must do after an update.
@@ -267,6 +271,12 @@ pub enum Effect {
     Send(RequestId, Request),
     Cancel(RequestId),
     RecordRecent(String),
+    /// Keep a vault's names and properties (never values) in the names cache.
+    SaveNames {
+        who: String,
+        vault: String,
+        items: Vec<SecretProps>,
+    },
     /// `:export`: write `contents` (names and properties only) to `path`.
     Export {
         path: String,

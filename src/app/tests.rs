@@ -1550,3 +1550,74 @@ fn search_and_expiring_span_every_known_vault_and_open_the_secret_in_its_vault()
         Some("smtp-password")
     );
 }
+
+#[test]
+fn a_vault_opened_again_shows_its_cached_names_at_once_then_the_fresh_list() {
+    let dir = tempfile::tempdir().expect("dir");
+    let cache = crate::cache::NamesCache::new(dir.path().join("names"));
+    let url = "https://v.localhost:1";
+    let opened = |app: &mut App| {
+        let mut list = VaultList::default();
+        list.add(url, Source::Flag);
+        app.vaults = list;
+        app.size = (100, 30);
+        sent(&app.open_vault(url))
+    };
+    // First open: listed, then kept.
+    let mut app = App::new(VaultList::default());
+    app.names_cache = Some(cache.clone());
+    let ids = opened(&mut app);
+    let effects = app.on_response(Envelope {
+        id: ids[0].0,
+        response: Response::SecretsPage {
+            items: vec![props("alpha"), props("beta"), props("gone-soon")],
+            done: true,
+        },
+    });
+    let Some(Effect::SaveNames { who, vault, items }) = effects.into_iter().next() else {
+        panic!("the list is kept")
+    };
+    assert_eq!(who, "local");
+    cache.save(&who, &vault, items).expect("save");
+    // Again, in a new session: the cached rows before any answer.
+    let mut app = App::new(VaultList::default());
+    app.names_cache = Some(cache.clone());
+    let ids = opened(&mut app);
+    app.prepare();
+    assert_eq!(app.rows.len(), 3, "cached rows at once");
+    assert!(
+        screen_text(&mut app).contains("cached"),
+        "said to be cached"
+    );
+    app.update(Action::Down);
+    assert_eq!(app.selected_secret().map(|s| s.name.as_str()), Some("beta"));
+    // The fresh listing replaces them whole when it ends; the cursor stays on beta.
+    app.on_response(Envelope {
+        id: ids[0].0,
+        response: Response::SecretsPage {
+            items: vec![props("a-new-one")],
+            done: false,
+        },
+    });
+    app.prepare();
+    assert_eq!(app.rows.len(), 3, "no half list");
+    app.on_response(Envelope {
+        id: ids[0].0,
+        response: Response::SecretsPage {
+            items: vec![props("alpha"), props("beta")],
+            done: true,
+        },
+    });
+    app.prepare();
+    let names: Vec<&str> = app
+        .vault
+        .as_ref()
+        .expect("vault")
+        .secrets
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    assert_eq!(names, ["a-new-one", "alpha", "beta"]);
+    assert_eq!(app.selected_secret().map(|s| s.name.as_str()), Some("beta"));
+    assert!(!screen_text(&mut app).contains("cached"));
+}

@@ -149,6 +149,17 @@ fn draw_tabs(frame: &mut Frame, app: &App, t: &Theme, area: Rect) -> Vec<(Rect, 
                 Tab::Deleted => app.running(|j| matches!(j, crate::app::Job::ListDeleted)),
             };
             spans.push(Span::styled(format!("   {}", counter(loading)), t.muted()));
+            if let Some(at) = v.cached_at {
+                let ago = time::OffsetDateTime::from_unix_timestamp(at)
+                    .map(|t| crate::app::dates::relative(t, app.now))
+                    .unwrap_or_default();
+                let what = if v.fresh.is_some() {
+                    "refreshing…"
+                } else {
+                    "the listing failed"
+                };
+                spans.push(Span::styled(format!("   cached {ago}, {what}"), t.warn()));
+            }
             if let Some(m) = app.marks_label() {
                 spans.push(Span::styled(format!("   {m} (Esc clears)"), t.key()));
             }

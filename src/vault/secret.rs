@@ -39,8 +39,9 @@ impl fmt::Debug for SecretValue {
     }
 }
 
-/// Properties of a secret or of one of its versions.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// Properties of a secret or of one of its versions (never its value: the names cache keeps these).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct SecretProps {
     pub name: String,
     /// The identifier as the service gave it (with the version for a version or a bundle).
@@ -49,9 +50,13 @@ pub struct SecretProps {
     pub enabled: bool,
     pub content_type: Option<String>,
     pub tags: BTreeMap<String, String>,
+    #[serde(with = "time::serde::rfc3339::option")]
     pub created: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
     pub updated: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
     pub not_before: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
     pub expires: Option<OffsetDateTime>,
     pub recovery_level: Option<String>,
     pub recoverable_days: Option<i32>,

@@ -77,6 +77,7 @@ impl Tui {
             ("XDG_DATA_HOME", "data"),
             ("XDG_STATE_HOME", "state"),
             ("XDG_CONFIG_HOME", "config"),
+            ("XDG_CACHE_HOME", "cache"),
         ] {
             cmd.env(k, home.join(sub));
         }
