@@ -153,6 +153,8 @@ pub(crate) enum Command {
         deadline_ms: u128,
         #[arg(long)]
         osc52_tty: Option<PathBuf>,
+        #[arg(long)]
+        tmux_buffer: Option<String>,
     },
 }
 

@@ -157,6 +157,8 @@ pub struct Pending {
     pub backend: Backend,
     pub deadline: Instant,
     tag: hmac::Tag,
+    /// Inside tmux: the paste buffer that holds the value, deleted by the clear.
+    pub tmux_buffer: Option<String>,
 }
 
 /// What a copy did.
@@ -259,7 +261,12 @@ impl Clipboard {
     /// Copies `text`; `sensitive` copies are hidden from clipboard managers and cleared later.
     pub fn copy(&mut self, text: &str, sensitive: bool) -> Result<Copied, String> {
         let backend = self.backend()?;
+        // Inside tmux a sensitive value goes to a buffer of its own, so the clear can delete it.
+        let tmux_buffer = (backend == Backend::Osc52 && sensitive && crate::tmux::inside())
+            .then(crate::tmux::fresh_name)
+            .filter(|name| crate::tmux::load(name, text).is_ok());
         let terminal_bytes = match backend {
+            Backend::Osc52 if tmux_buffer.is_some() => None,
             Backend::Osc52 => Some(osc52(text)),
             Backend::System => {
                 let (tx, rx) = mpsc::channel();
@@ -276,6 +283,7 @@ impl Clipboard {
             backend,
             deadline: Instant::now() + self.clear_after,
             tag: hmac::sign(&self.key, text.as_bytes()),
+            tmux_buffer,
         });
         Ok(Copied {
             backend,
@@ -289,7 +297,12 @@ impl Clipboard {
     /// and whether anything was cleared.
     pub fn clear(&mut self, pending: &Pending) -> (Option<Zeroizing<Vec<u8>>>, bool) {
         match pending.backend {
-            Backend::Osc52 => (Some(osc52("")), true),
+            Backend::Osc52 => {
+                if let Some(b) = &pending.tmux_buffer {
+                    crate::tmux::delete(b);
+                }
+                (Some(osc52("")), true)
+            }
             Backend::System => {
                 let key = self.key.clone();
                 let Ok(sys) = self.system() else {
@@ -343,6 +356,9 @@ impl Clipboard {
                     return Err("no terminal to clear later".into());
                 };
                 cmd.arg("--osc52-tty").arg(tty);
+                if let Some(b) = &pending.tmux_buffer {
+                    cmd.arg("--tmux-buffer").arg(b);
+                }
                 Zeroizing::new(String::new())
             }
         };
@@ -372,7 +388,11 @@ pub fn keeper_pid_file() -> Option<PathBuf> {
 /// `kvtui clipboard-keeper`: serves the value read from stdin until the deadline (or until something
 /// else is copied), then clears the clipboard if it still holds that value. With `osc52_tty`, writes
 /// an empty OSC 52 to that terminal at the deadline instead.
-pub fn run_keeper(deadline_ms: u128, osc52_tty: Option<PathBuf>) -> Result<(), String> {
+pub fn run_keeper(
+    deadline_ms: u128,
+    osc52_tty: Option<PathBuf>,
+    tmux_buffer: Option<String>,
+) -> Result<(), String> {
     let pid_file = keeper_pid_file();
     if let Some(p) = &pid_file {
         if let Some(dir) = p.parent() {
@@ -391,6 +411,9 @@ pub fn run_keeper(deadline_ms: u128, osc52_tty: Option<PathBuf>) -> Result<(), S
     let result = match osc52_tty {
         Some(tty) => {
             std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
+            if let Some(b) = &tmux_buffer {
+                crate::tmux::delete(b);
+            }
             std::fs::OpenOptions::new()
                 .write(true)
                 .open(&tty)

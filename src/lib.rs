@@ -13,6 +13,7 @@ pub mod emulator;
 pub mod hygiene;
 pub mod logging;
 pub mod paths;
+pub mod tmux;
 pub mod tui;
 pub mod ui;
 pub mod vault;

@@ -467,9 +467,9 @@ fn main() -> ExitCode {
             Some(Command::ClipboardKeeper {
                 deadline_ms,
                 osc52_tty,
-            }) => {
-                kvtui::clipboard::run_keeper(deadline_ms, osc52_tty).map_err(|e| anyhow::anyhow!(e))
-            }
+                tmux_buffer,
+            }) => kvtui::clipboard::run_keeper(deadline_ms, osc52_tty, tmux_buffer)
+                .map_err(|e| anyhow::anyhow!(e)),
             None => run_tui(cli.tui).await,
         }
     });

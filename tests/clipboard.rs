@@ -272,7 +272,7 @@ fn in_tmux_with_set_clipboard_on_the_value_lands_in_the_buffer() {
     let bin: PathBuf = env!("CARGO_BIN_EXE_kvtui").into();
     let h = home.path().display().to_string();
     let command = format!(
-        "env -u DISPLAY -u WAYLAND_DISPLAY HOME={h} XDG_STATE_HOME={h}/state XDG_DATA_HOME={h}/data XDG_CONFIG_HOME={h}/config {} --demo --clipboard-clear-after 60",
+        "env -u DISPLAY -u WAYLAND_DISPLAY HOME={h} XDG_STATE_HOME={h}/state XDG_DATA_HOME={h}/data XDG_CONFIG_HOME={h}/config {} --demo --clipboard-clear-after 3",
         bin.display()
     );
     let st = Command::new("tmux")
@@ -293,6 +293,8 @@ fn in_tmux_with_set_clipboard_on_the_value_lands_in_the_buffer() {
         .expect("tmux");
     assert!(st.success());
     tmux(&sock, &["set", "-g", "set-clipboard", "on"]);
+    // The server (and its buffers) outlive kvtui: the keeper's clear must be what deletes it.
+    tmux(&sock, &["set", "-g", "remain-on-exit", "on"]);
     let wait = |text: &str| {
         let start = Instant::now();
         loop {
@@ -318,18 +320,52 @@ fn in_tmux_with_set_clipboard_on_the_value_lands_in_the_buffer() {
         !screen.contains("set-clipboard on`"),
         "no warning when set-clipboard is on:\n{screen}"
     );
-    let start = Instant::now();
+    // The value is in a paste buffer of kvtui's own name (forwarded to the outer clipboard), and
+    // in no other buffer.
     let want = demo_value("db-password");
-    loop {
-        let buffer = tmux(&sock, &["show-buffer"]);
-        if buffer == want {
-            break;
+    let holding = || -> Vec<String> {
+        tmux(&sock, &["list-buffers", "-F", "#{buffer_name}"])
+            .lines()
+            .filter(|b| tmux(&sock, &["show-buffer", "-b", b]) == want)
+            .map(str::to_string)
+            .collect()
+    };
+    let start = Instant::now();
+    let named = loop {
+        let h = holding();
+        if !h.is_empty() {
+            break h;
         }
         assert!(
             start.elapsed() < Duration::from_secs(20),
-            "tmux buffer: {buffer:?}"
+            "no tmux buffer holds the value: {}",
+            tmux(&sock, &["list-buffers"])
         );
         std::thread::sleep(Duration::from_millis(50));
-    }
+    };
+    assert_eq!(named.len(), 1, "{named:?}");
+    assert!(named[0].starts_with("kvtui-"), "{named:?}");
+    // The clear (3 s) deletes it: tmux keeps no copy of the value.
+    wait("Clipboard cleared");
+    assert!(holding().is_empty(), "{}", tmux(&sock, &["list-buffers"]));
+    // Copied again and kvtui quit before the clear: the keeper deletes the buffer at the deadline.
+    tmux(&sock, &["send-keys", "c"]);
+    wait("clears in");
+    assert_eq!(holding().len(), 1);
     tmux(&sock, &["send-keys", "q"]);
+    wait("Pane is dead");
+    assert_eq!(
+        holding().len(),
+        1,
+        "kvtui has quit; the keeper holds on until the deadline"
+    );
+    let start = Instant::now();
+    while !holding().is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the buffer outlived the deadline: {}",
+            tmux(&sock, &["list-buffers"])
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }

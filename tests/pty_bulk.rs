@@ -421,9 +421,18 @@ fn a_vault_opened_again_shows_cached_names_before_its_slow_listing_ends() {
         &["--vault", "bulk", "--seed", &seed, "--latency-ms", "1500"],
     );
     let ca = emu.ready["ca_file"].as_str().expect("ca").to_string();
-    let url = emu.ready["vaults"]["bulk"].as_str().expect("vault").to_string();
+    let url = emu.ready["vaults"]["bulk"]
+        .as_str()
+        .expect("vault")
+        .to_string();
     let home = tempfile::tempdir().expect("home");
-    let args = ["--vault", url.as_str(), "--ca", ca.as_str(), "--no-discovery"];
+    let args = [
+        "--vault",
+        url.as_str(),
+        "--ca",
+        ca.as_str(),
+        "--no-discovery",
+    ];
     let mut tui = Tui::start_with(&args, home.path(), &[]);
     tui.wait_for("keep-me");
     tui.send("q");
@@ -434,7 +443,10 @@ fn a_vault_opened_again_shows_cached_names_before_its_slow_listing_ends() {
     assert_eq!(files.len(), 1);
     let path = files[0].as_ref().expect("entry").path();
     let text = std::fs::read_to_string(&path).expect("cache file");
-    assert!(text.contains("keep-me") && !text.contains(CANARY), "names, never values");
+    assert!(
+        text.contains("keep-me") && !text.contains(CANARY),
+        "names, never values"
+    );
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(
         std::fs::metadata(&path).expect("meta").permissions().mode() & 0o777,
@@ -454,11 +466,7 @@ fn a_vault_opened_again_shows_cached_names_before_its_slow_listing_ends() {
     tui.wait_exit();
 
     // --no-cache: nothing shown before the listing.
-    let mut tui = Tui::start_with(
-        &[&args[..], &["--no-cache"]].concat(),
-        home.path(),
-        &[],
-    );
+    let mut tui = Tui::start_with(&[&args[..], &["--no-cache"]].concat(), home.path(), &[]);
     let screen = tui.wait_for("keep-me");
     assert!(!screen.contains("cached"), "{screen}");
     tui.send("q");
