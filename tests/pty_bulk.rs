@@ -311,6 +311,7 @@ fn two_vaults_compared_then_promoted_from_a_preview_and_again_changes_nothing() 
             live("left", "was-deleted", "restored", "", 'f'),
             deleted,
             live("right", "only-right", "x", "", 'g'),
+            live("left", "off-here", "x", "", 'h').replace("\"enabled\":true", "\"enabled\":false"),
         ]
         .join("\n")
             + "\n",
@@ -375,12 +376,13 @@ fn two_vaults_compared_then_promoted_from_a_preview_and_again_changes_nothing() 
 
     // p: a preview of copying what differs; nothing changes yet.
     tui.send("p");
-    let screen = tui.wait_for("promote 4 to right — preview");
+    let screen = tui.wait_for("promote 5 to right — preview");
     for (name, label) in [
         ("only-left", "create"),
         ("was-deleted", "recover, then update"),
         ("value-differs", "new version"),
         ("props-differ", "new version"),
+        ("off-here", "disabled here, its value cannot be read: skip"),
     ] {
         assert!(
             row(&screen, name).contains(label),
@@ -391,7 +393,7 @@ fn two_vaults_compared_then_promoted_from_a_preview_and_again_changes_nothing() 
     tui.send("y");
     tui.wait_for("promoted 4 to right");
     tui.send("\x1b");
-    tui.wait_gone("promote 4 to right");
+    tui.wait_gone("promote 5 to right");
 
     // Again: every one identical, nothing to do.
     tui.send(":compare-vaults right\r");
@@ -403,10 +405,10 @@ fn two_vaults_compared_then_promoted_from_a_preview_and_again_changes_nothing() 
     tui.send("\x1b");
     tui.wait_gone("compared with right");
     tui.send("*");
-    tui.wait_for("5 marked");
+    tui.wait_for("6 marked");
     tui.send(":promote right\r");
     let screen = tui.wait_for("5 identical: skip");
-    assert!(screen.contains("promote 5 to right"), "{screen}");
+    assert!(screen.contains("promote 6 to right"), "{screen}");
     tui.send("y");
     tui.wait_for("nothing to promote");
 }

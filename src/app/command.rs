@@ -56,14 +56,19 @@ pub fn reminder() -> String {
     format!("{}   (Tab completes)", names.join(" · "))
 }
 
-/// Completes `input` against the commands and, after `vault `, the vault names. Returns the new
+/// Completes `input` against the commands and, after `vault `, `compare-vaults ` and `promote `,
+/// the vault names. Returns the new
 /// input, or the candidates when there are several.
 pub fn complete(input: &str, vault_names: &[String]) -> Result<String, Vec<String>> {
-    let candidates: Vec<String> = if let Some(rest) = input.strip_prefix("vault ") {
+    // The commands that take a vault complete its name.
+    let with_vault = ["vault ", "compare-vaults ", "promote "]
+        .into_iter()
+        .find_map(|c| input.strip_prefix(c).map(|rest| (c, rest)));
+    let candidates: Vec<String> = if let Some((cmd, rest)) = with_vault {
         vault_names
             .iter()
             .filter(|n| n.to_lowercase().starts_with(&rest.to_lowercase()))
-            .map(|n| format!("vault {n}"))
+            .map(|n| format!("{cmd}{n}"))
             .collect()
     } else {
         COMMANDS

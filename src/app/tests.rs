@@ -798,6 +798,14 @@ fn the_command_line_completes_and_runs() {
     );
     assert!(complete("vault de", &["demo".into(), "dev".into()]).is_err_and(|c| c.len() == 2));
     assert!(complete("zzz", &[]).is_err_and(|c| c.is_empty()));
+    assert_eq!(
+        complete("compare-vaults st", &["demo".into(), "staging".into()]),
+        Ok("compare-vaults staging".into())
+    );
+    assert_eq!(
+        complete("promote d", &["demo".into(), "staging".into()]),
+        Ok("promote demo".into())
+    );
     let mut app = loaded(&["a"], &["b"]);
     press(&mut app, &[ch(':')]);
     typed(&mut app, "deleted");

@@ -64,6 +64,8 @@ pub enum Plan {
     Identical,
     RecoverThenUpdate,
     CertificateBacked,
+    /// Disabled here: the service refuses to read its value.
+    Disabled,
     Refused,
     Checking,
     Done,
@@ -78,6 +80,7 @@ impl Plan {
             Plan::Identical => "identical: skip",
             Plan::RecoverThenUpdate => "deleted there: recover, then update",
             Plan::CertificateBacked => "certificate-backed: skip",
+            Plan::Disabled => "disabled here, its value cannot be read: skip",
             Plan::Refused => "refused",
             Plan::Checking => "checking…",
             Plan::Done => "done",
@@ -155,6 +158,9 @@ impl VaultDiff {
         if l.live.as_ref().is_some_and(|p| p.managed) || r.live.as_ref().is_some_and(|p| p.managed)
         {
             return Plan::CertificateBacked;
+        }
+        if l.live.as_ref().is_some_and(|p| !p.enabled) {
+            return Plan::Disabled;
         }
         match self.diff(key) {
             Diff::OnlyLeft => Plan::Create,
