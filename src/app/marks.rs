@@ -147,7 +147,7 @@ impl App {
     /// spelled).
     pub fn marked_names(&self) -> Vec<String> {
         let set = self.marks.of(self.tab);
-        let Some(v) = self.vault.as_ref() else {
+        let Some(v) = self.vault.as_ref().filter(|_| !set.is_empty()) else {
             return Vec::new();
         };
         match self.tab {
@@ -322,8 +322,9 @@ impl App {
     }
 
     /// What the title says of the marks: "· 3 marked".
+    /// Drawn every frame: the count of the set, not a pass over the list.
     pub fn marks_label(&self) -> Option<String> {
-        let n = self.marked_names().len();
+        let n = self.marks.of(self.tab).len();
         (n > 0).then(|| format!("{n} marked"))
     }
 }
