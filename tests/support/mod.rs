@@ -26,11 +26,17 @@ pub struct EmulatorProc {
 }
 
 pub fn start_emulator(data: &Path, args: &[&str]) -> EmulatorProc {
+    start_emulator_at(data, 0, args)
+}
+
+/// `kvtui emulator` on a given port (0: a free one) — a restart on the same port keeps the URLs.
+pub fn start_emulator_at(data: &Path, port: u16, args: &[&str]) -> EmulatorProc {
     let ready_file = data.join(format!("ready-{}.json", std::process::id()));
     let _ = std::fs::remove_file(&ready_file);
+    let port = port.to_string();
     let child = Command::new(env!("CARGO_BIN_EXE_kvtui"))
         .arg("emulator")
-        .args(["--port", "0", "--ready-file"])
+        .args(["--port", port.as_str(), "--ready-file"])
         .arg(&ready_file)
         .args(args)
         .env("XDG_DATA_HOME", data)
