@@ -182,6 +182,9 @@ impl App {
             })
             && self.rows_from_len == self.source_len();
         self.rows_for = Some(now);
+        if narrowing && self.screen == Screen::Vault && self.row_keys.len() == self.rows.len() {
+            return self.narrow();
+        }
         let mut only: Vec<usize> = Vec::new();
         if narrowing {
             only = self.rows.iter().map(|r| r.index).collect();
@@ -189,6 +192,49 @@ impl App {
         }
         let all = self.rows_among(0, narrowing.then_some(only.as_slice()));
         let (keys, rows): (Vec<RowKey>, Vec<Row>) = all.into_iter().unzip();
+        self.row_keys = keys;
+        self.rows_from_len = self.source_len();
+        rows
+    }
+
+    /// A longer query: only the current rows are matched again, each keeping its key (the
+    /// lower-cased name is not made again; only a name key's score changes).
+    fn narrow(&mut self) -> Vec<Row> {
+        let f = Filter::parse(self.filter.value());
+        let fuzzy = !f.fuzzy.is_empty() && self.sort == super::SortKey::Name;
+        let old_keys = std::mem::take(&mut self.row_keys);
+        let old_rows = std::mem::take(&mut self.rows);
+        let Some(vault) = &self.vault else {
+            return Vec::new();
+        };
+        let item = |i: usize| match self.tab {
+            Tab::Secrets => vault.secrets.get(i),
+            Tab::Deleted => vault.deleted.get(i).map(|d| &d.props),
+        };
+        let mut out: Vec<(RowKey, Row)> = Vec::with_capacity(old_rows.len());
+        for (key, row) in old_keys.into_iter().zip(old_rows) {
+            let Some(p) = item(row.index) else {
+                continue;
+            };
+            let Some((score, matched)) = f.matches(&p.name, p.content_type.as_deref(), &p.tags)
+            else {
+                continue;
+            };
+            let key = match key {
+                RowKey::Name(_, name) => RowKey::Name(if fuzzy { -score } else { 0 }, name),
+                other => other,
+            };
+            out.push((
+                key,
+                Row {
+                    index: row.index,
+                    matched,
+                },
+            ));
+        }
+        // Stable, and mostly in order already: the previous rows were sorted.
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        let (keys, rows): (Vec<RowKey>, Vec<Row>) = out.into_iter().unzip();
         self.row_keys = keys;
         self.rows_from_len = self.source_len();
         rows
