@@ -9,12 +9,21 @@ use serde::{Deserialize, Serialize};
 
 use crate::vault::SecretProps;
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct File {
     version: u32,
     vault: String,
     saved_at: i64,
     items: Vec<SecretProps>,
+}
+
+/// The same, written from a borrowed list.
+#[derive(Serialize)]
+struct Written<'a> {
+    version: u32,
+    vault: String,
+    saved_at: i64,
+    items: &'a [SecretProps],
 }
 
 /// Where the cache lives (`None` in the app: no cache, `--no-cache`).
@@ -59,8 +68,8 @@ impl NamesCache {
     }
 
     /// Writes the list (0600, atomically).
-    pub fn save(&self, who: &str, vault: &str, items: Vec<SecretProps>) -> std::io::Result<()> {
-        let f = File {
+    pub fn save(&self, who: &str, vault: &str, items: &[SecretProps]) -> std::io::Result<()> {
+        let f = Written {
             version: 1,
             vault: vault.trim_end_matches('/').to_string(),
             saved_at: time::OffsetDateTime::now_utc().unix_timestamp(),
@@ -93,7 +102,7 @@ mod tests {
         c.save(
             "tenant-a|alice",
             "https://kv.vault.azure.net/",
-            vec![p.clone()],
+            std::slice::from_ref(&p),
         )
         .expect("save");
         let back = c

@@ -138,7 +138,7 @@ fn perform(
             Effect::SaveNames { who, vault, items } => {
                 if let Some(cache) = app.names_cache.clone() {
                     std::thread::spawn(move || {
-                        if let Err(err) = cache.save(&who, &vault, items) {
+                        if let Err(err) = cache.save(&who, &vault, &items) {
                             tracing::warn!(error = %err, "could not write the names cache");
                         }
                     });

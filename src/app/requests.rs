@@ -116,14 +116,18 @@ impl App {
             return;
         };
         if let Some(v) = self.vault.as_mut() {
-            v.secrets = cached.items;
+            v.secrets = cached.items.into();
             v.cached_at = Some(cached.saved_at);
             v.fresh = Some(Vec::new());
         }
     }
 
     /// After a whole listing: keep it for the next open.
-    pub(super) fn save_names(&self, url: &str, items: Vec<SecretProps>) -> Vec<Effect> {
+    pub(super) fn save_names(
+        &self,
+        url: &str,
+        items: std::sync::Arc<Vec<SecretProps>>,
+    ) -> Vec<Effect> {
         match (&self.names_cache, self.cache_who(url)) {
             (Some(_), Some(who)) => vec![Effect::SaveNames {
                 who,

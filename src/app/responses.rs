@@ -233,9 +233,9 @@ impl App {
                     self.jobs.insert(id, job);
                     return Vec::new();
                 }
-                vault.secrets = vault.fresh.take().unwrap_or_default();
+                vault.secrets = vault.fresh.take().unwrap_or_default().into();
                 vault.cached_at = None;
-                let (url, items) = (vault.url.clone(), vault.secrets.clone());
+                let (url, items) = (vault.url.clone(), vault.secrets.share());
                 effects.extend(self.save_names(&url, items));
                 self.select_name = keep.or(self.select_name.take());
                 self.invalidate();
@@ -246,7 +246,7 @@ impl App {
                 if !done {
                     self.jobs.insert(id, job);
                 } else {
-                    let (url, items) = (vault.url.clone(), vault.secrets.clone());
+                    let (url, items) = (vault.url.clone(), vault.secrets.share());
                     effects.extend(self.save_names(&url, items));
                 }
                 Tab::Secrets

@@ -248,12 +248,44 @@ pub struct StatusMessage {
     pub error: bool,
 }
 
+/// A list that many hold and one changes: cloning it is a pointer copy (the names cache writes a
+/// 100,000-secret list from another thread without the UI loop copying it); a change while another
+/// holder still has it copies it once.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Shared<T: Clone>(std::sync::Arc<Vec<T>>);
+
+impl<T: Clone> Shared<T> {
+    /// Another handle on the same list.
+    pub fn share(&self) -> std::sync::Arc<Vec<T>> {
+        self.0.clone()
+    }
+}
+
+impl<T: Clone> From<Vec<T>> for Shared<T> {
+    fn from(v: Vec<T>) -> Self {
+        Shared(std::sync::Arc::new(v))
+    }
+}
+
+impl<T: Clone> std::ops::Deref for Shared<T> {
+    type Target = Vec<T>;
+    fn deref(&self) -> &Vec<T> {
+        &self.0
+    }
+}
+
+impl<T: Clone> std::ops::DerefMut for Shared<T> {
+    fn deref_mut(&mut self) -> &mut Vec<T> {
+        std::sync::Arc::make_mut(&mut self.0)
+    }
+}
+
 /// The open vault's data.
 #[derive(Debug, Default)]
 pub struct OpenVault {
     pub url: String,
     pub name: String,
-    pub secrets: Vec<SecretProps>,
+    pub secrets: Shared<SecretProps>,
     pub deleted: Vec<DeletedProps>,
     pub read_only: bool,
     /// Why the last listing failed (the list body says so; R retries).
@@ -275,7 +307,7 @@ pub enum Effect {
     SaveNames {
         who: String,
         vault: String,
-        items: Vec<SecretProps>,
+        items: std::sync::Arc<Vec<SecretProps>>,
     },
     /// `:export`: write `contents` (names and properties only) to `path`.
     Export {

@@ -1586,7 +1586,7 @@ fn a_vault_opened_again_shows_its_cached_names_at_once_then_the_fresh_list() {
         panic!("the list is kept")
     };
     assert_eq!(who, "local");
-    cache.save(&who, &vault, items).expect("save");
+    cache.save(&who, &vault, &items).expect("save");
     // Again, in a new session: the cached rows before any answer.
     let mut app = App::new(VaultList::default());
     app.names_cache = Some(cache.clone());

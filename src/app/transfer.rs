@@ -238,7 +238,7 @@ impl App {
             return Err("that is the open vault: name another one".into());
         }
         let mut names: BTreeMap<String, (Side, Side)> = BTreeMap::new();
-        for p in &v.secrets {
+        for p in v.secrets.iter() {
             names.entry(p.name.to_lowercase()).or_default().0.live = Some(p.clone());
         }
         let scope = promote.then(|| {
