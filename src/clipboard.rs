@@ -167,6 +167,8 @@ pub struct Copied {
     /// Bytes to write to the terminal (OSC 52), through the same writer as the frames.
     pub terminal_bytes: Option<Zeroizing<Vec<u8>>>,
     pub pending: Option<Pending>,
+    /// The system clipboard's answer, when it comes.
+    pub confirm: Option<mpsc::Receiver<Result<(), String>>>,
 }
 
 pub struct Clipboard {
@@ -219,18 +221,36 @@ impl Clipboard {
         }
     }
 
+    /// The clipboard thread, for a copy: never waited for. Opened, or still opening (commands wait
+    /// in its queue); one that could not open answers no command, and the copy's answer says so.
     fn system(&mut self) -> Result<&SystemClipboard, String> {
+        self.open(Duration::ZERO)
+    }
+
+    /// The clipboard thread once it has said whether it opened (`kvtui doctor` waits for that).
+    fn system_now(&mut self) -> Result<&SystemClipboard, String> {
+        self.open(Duration::from_secs(5))
+    }
+
+    fn open(&mut self, wait: Duration) -> Result<&SystemClipboard, String> {
         if self.system.is_none() {
             let (sys, ready) = match self.starting.take() {
                 Some(s) => s,
                 None => SystemClipboard::spawn()?,
             };
-            // Warmed up at launch, this has long been answered.
-            let opened = ready
-                .recv_timeout(Duration::from_secs(5))
-                .map_err(|_| "the clipboard did not answer".to_string())
-                .and_then(|r| r);
-            self.system = Some(opened.map(|()| sys));
+            let answer = if wait.is_zero() {
+                ready.try_recv().ok()
+            } else {
+                Some(
+                    ready
+                        .recv_timeout(wait)
+                        .unwrap_or_else(|_| Err("the clipboard did not answer".to_string())),
+                )
+            };
+            self.system = Some(match answer {
+                Some(Err(e)) => Err(e),
+                _ => Ok(sys),
+            });
         }
         match &self.system {
             Some(Ok(s)) => Ok(s),
@@ -261,6 +281,7 @@ impl Clipboard {
     /// Copies `text`; `sensitive` copies are hidden from clipboard managers and cleared later.
     pub fn copy(&mut self, text: &str, sensitive: bool) -> Result<Copied, String> {
         let backend = self.backend()?;
+        let mut confirm = None;
         // Inside tmux a sensitive value goes to a buffer of its own, so the clear can delete it.
         let tmux_buffer = (backend == Backend::Osc52 && sensitive && crate::tmux::inside())
             .then(crate::tmux::fresh_name)
@@ -268,14 +289,21 @@ impl Clipboard {
         let terminal_bytes = match backend {
             Backend::Osc52 if tmux_buffer.is_some() => None,
             Backend::Osc52 => Some(osc52(text)),
+            // Not waited for: the answer comes through `confirm`, polled by the event loop.
             Backend::System => {
                 let (tx, rx) = mpsc::channel();
-                let sys = self.system()?;
-                sys.tx
+                let sent = self
+                    .system()?
+                    .tx
                     .send(Cmd::Set(Zeroizing::new(text.to_string()), sensitive, tx))
-                    .map_err(|_| "the clipboard thread is gone".to_string())?;
-                rx.recv_timeout(Duration::from_secs(5))
-                    .map_err(|_| "the clipboard did not answer".to_string())??;
+                    .is_ok();
+                if !sent {
+                    // The thread ended: the clipboard did not open. Say so, and not again.
+                    let why = "the system clipboard did not open".to_string();
+                    self.system = Some(Err(why.clone()));
+                    return Err(why);
+                }
+                confirm = Some(rx);
                 None
             }
         };
@@ -289,6 +317,7 @@ impl Clipboard {
             backend,
             terminal_bytes,
             pending,
+            confirm,
         })
     }
 
@@ -470,6 +499,8 @@ pub fn run_keeper(
 pub struct Session {
     clipboard: Clipboard,
     pending: Option<Pending>,
+    /// A system-clipboard copy not answered yet.
+    confirm: Option<mpsc::Receiver<Result<(), String>>>,
 }
 
 /// What a copy did, as the app shows it.
@@ -478,6 +509,8 @@ pub struct SessionCopy {
     pub terminal_bytes: Option<Zeroizing<Vec<u8>>>,
     pub deadline: Option<Instant>,
     pub hint: Option<String>,
+    /// The system clipboard has not said yet that it holds it.
+    pub confirming: bool,
 }
 
 /// In tmux, OSC 52 reaches the clipboard only with `set-clipboard on`: say so when it is not.
@@ -518,7 +551,7 @@ pub fn diagnose(mode: Mode) -> crate::doctor::Check {
                 .or_else(|_| std::env::var("DISPLAY").map(|d| format!("X11 {d}")))
                 .unwrap_or_default();
             let mut c = Clipboard::new(mode, Duration::ZERO);
-            match (c.system(), mode) {
+            match (c.system_now(), mode) {
                 (Ok(_), _) => Check::new(
                     Level::Ok,
                     "clipboard",
@@ -553,12 +586,15 @@ impl Session {
         Self {
             clipboard,
             pending: None,
+            confirm: None,
         }
     }
 
     pub fn copy(&mut self, text: &str, sensitive: bool) -> Result<SessionCopy, String> {
         let copied = self.clipboard.copy(text, sensitive)?;
         let hint = (copied.backend == Backend::Osc52).then(tmux_hint).flatten();
+        let confirming = copied.confirm.is_some();
+        self.confirm = copied.confirm;
         // A newer sensitive copy replaces the pending clear of an older one.
         if copied.pending.is_some() || sensitive {
             self.pending = copied.pending;
@@ -568,7 +604,26 @@ impl Session {
             terminal_bytes: copied.terminal_bytes,
             deadline: self.pending.as_ref().map(|p| p.deadline),
             hint,
+            confirming,
         })
+    }
+
+    /// The system clipboard's answer to the last copy, once it has come. A clipboard that could not
+    /// open is remembered (the next copy goes by OSC 52 in auto mode) and nothing is left to clear.
+    pub fn poll_confirm(&mut self) -> Option<Result<(), String>> {
+        let answer = match self.confirm.as_ref()?.try_recv() {
+            Ok(r) => r,
+            Err(mpsc::TryRecvError::Empty) => return None,
+            Err(mpsc::TryRecvError::Disconnected) => {
+                Err("the system clipboard did not open".into())
+            }
+        };
+        self.confirm = None;
+        if let Err(e) = &answer {
+            self.pending = None;
+            self.clipboard.system = Some(Err(e.clone()));
+        }
+        Some(answer)
     }
 
     /// Clears the last sensitive copy when its time has come: the bytes to write to the terminal, and

@@ -176,7 +176,13 @@ fn perform(
                     if let Some(bytes) = &copied.terminal_bytes {
                         write_terminal(terminal, bytes);
                     }
-                    app.on_copied(label, copied.backend, copied.deadline, copied.hint);
+                    app.on_copied(
+                        label,
+                        copied.backend,
+                        copied.deadline,
+                        copied.hint,
+                        copied.confirming,
+                    );
                 }
                 Err(why) => app.copy_failed(why),
             },
@@ -185,6 +191,11 @@ fn perform(
 }
 
 fn clear_if_due(clip: &mut Session, app: &mut App, terminal: &mut Term) {
+    match clip.poll_confirm() {
+        Some(Ok(())) => app.copy_confirmed(),
+        Some(Err(why)) => app.copy_failed(why),
+        None => {}
+    }
     if let Some((bytes, cleared)) = clip.clear_if_due(Instant::now()) {
         if let Some(b) = bytes {
             write_terminal(terminal, &b);

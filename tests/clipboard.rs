@@ -353,7 +353,14 @@ fn in_tmux_with_set_clipboard_on_the_value_lands_in_the_buffer() {
     wait("clears in");
     assert_eq!(holding().len(), 1);
     tmux(&sock, &["send-keys", "q"]);
-    wait("Pane is dead");
+    let start = Instant::now();
+    while tmux(&sock, &["list-panes", "-F", "#{pane_dead}"]).trim() != "1" {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "kvtui did not quit"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     assert_eq!(
         holding().len(),
         1,

@@ -171,7 +171,11 @@ impl App {
 
     /// True while something animates (a job runs or a countdown shows): the event loop ticks only then.
     pub fn needs_tick(&self) -> bool {
-        !self.jobs.is_empty() || self.clip.as_ref().is_some_and(|c| c.deadline.is_some())
+        !self.jobs.is_empty()
+            || self
+                .clip
+                .as_ref()
+                .is_some_and(|c| c.deadline.is_some() || c.confirming)
     }
 
     /// Whether a job of this kind runs (`app.running(|j| matches!(j, Job::ListSecrets))`).

@@ -422,6 +422,7 @@ impl App {
         backend: &'static str,
         deadline: Option<Instant>,
         hint: Option<String>,
+        confirming: bool,
     ) {
         self.status = None;
         self.clip = Some(ClipInfo {
@@ -429,6 +430,7 @@ impl App {
             backend,
             deadline,
             hint,
+            confirming,
         });
     }
 
@@ -443,6 +445,14 @@ impl App {
     }
 
     pub fn copy_failed(&mut self, why: String) {
+        self.clip = None;
         self.error(format!("copy failed: {why}"));
+    }
+
+    /// The system clipboard holds the copy now.
+    pub fn copy_confirmed(&mut self) {
+        if let Some(c) = self.clip.as_mut() {
+            c.confirming = false;
+        }
     }
 }

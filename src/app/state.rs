@@ -341,4 +341,6 @@ pub struct ClipInfo {
     pub backend: &'static str,
     pub deadline: Option<Instant>,
     pub hint: Option<String>,
+    /// The system clipboard has not confirmed the copy yet.
+    pub confirming: bool,
 }

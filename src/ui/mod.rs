@@ -243,7 +243,11 @@ fn draw_status(frame: &mut Frame, app: &App, t: &Theme, area: Rect) {
         if !spans.is_empty() {
             spans.push(Span::styled("  │ ", t.muted()));
         }
-        let mut text = format!(" Copied {} to the {}", c.label, c.backend);
+        let mut text = if c.confirming {
+            format!(" Copying {} to the {}…", c.label, c.backend)
+        } else {
+            format!(" Copied {} to the {}", c.label, c.backend)
+        };
         if let Some(d) = c.deadline {
             let left = d
                 .saturating_duration_since(app.instant)
