@@ -200,7 +200,10 @@ fn clear_if_due(clip: &mut Session, app: &mut App, terminal: &mut Term) {
         if let Some(b) = bytes {
             write_terminal(terminal, &b);
         }
-        app.on_clip_cleared(cleared);
+        // The system clipboard answers at a later turn; the countdown keeps the loop ticking.
+        if let Some(cleared) = cleared {
+            app.on_clip_cleared(cleared);
+        }
     }
 }
 

@@ -15,6 +15,9 @@ use ring::hmac;
 use ring::rand::{SecureRandom, SystemRandom};
 use zeroize::Zeroizing;
 
+mod session;
+pub use session::{diagnose, ClearOutcome, Session, SessionCopy};
+
 /// `clipboard = auto|system|osc52|off`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -150,6 +153,12 @@ fn set_text(
     }
     let _ = sensitive;
     cb.set_text(text.to_string())
+}
+
+/// Whether a clear emptied the clipboard: known now, or answered later by the clipboard thread.
+pub enum Cleared {
+    Now(bool),
+    Later(mpsc::Receiver<bool>),
 }
 
 /// A copy that will be cleared.
@@ -323,28 +332,26 @@ impl Clipboard {
 
     /// Clears a pending copy: the system clipboard only if it still holds what kvtui put there.
     /// Returns bytes for the terminal (OSC 52 cannot be read back: it is cleared unconditionally),
-    /// and whether anything was cleared.
-    pub fn clear(&mut self, pending: &Pending) -> (Option<Zeroizing<Vec<u8>>>, bool) {
+    /// and whether anything was cleared — for the system clipboard, an answer to poll (not waited
+    /// for on the UI loop).
+    pub fn clear(&mut self, pending: &Pending) -> (Option<Zeroizing<Vec<u8>>>, Cleared) {
         match pending.backend {
             Backend::Osc52 => {
                 if let Some(b) = &pending.tmux_buffer {
                     crate::tmux::delete(b);
                 }
-                (Some(osc52("")), true)
+                (Some(osc52("")), Cleared::Now(true))
             }
             Backend::System => {
                 let key = self.key.clone();
                 let Ok(sys) = self.system() else {
-                    return (None, false);
+                    return (None, Cleared::Now(false));
                 };
                 let (tx, rx) = mpsc::channel();
                 if sys.tx.send(Cmd::ClearIf(pending.tag, key, tx)).is_err() {
-                    return (None, false);
+                    return (None, Cleared::Now(false));
                 }
-                (
-                    None,
-                    rx.recv_timeout(Duration::from_secs(5)).unwrap_or(false),
-                )
+                (None, Cleared::Later(rx))
             }
         }
     }
@@ -493,161 +500,6 @@ pub fn run_keeper(
     result
 }
 
-/// The clipboard over a session: the pending clear of the last sensitive copy, the clear when it is
-/// due, the hand-over to a keeper at quit, and the tmux hint. The event loop only writes the bytes it
-/// returns to the terminal and tells the app.
-pub struct Session {
-    clipboard: Clipboard,
-    pending: Option<Pending>,
-    /// A system-clipboard copy not answered yet.
-    confirm: Option<mpsc::Receiver<Result<(), String>>>,
-}
-
-/// What a copy did, as the app shows it.
-pub struct SessionCopy {
-    pub backend: &'static str,
-    pub terminal_bytes: Option<Zeroizing<Vec<u8>>>,
-    pub deadline: Option<Instant>,
-    pub hint: Option<String>,
-    /// The system clipboard has not said yet that it holds it.
-    pub confirming: bool,
-}
-
-/// In tmux, OSC 52 reaches the clipboard only with `set-clipboard on`: say so when it is not.
-fn tmux_hint() -> Option<String> {
-    std::env::var_os("TMUX")?;
-    let out = std::process::Command::new("tmux")
-        .args(["show-options", "-gv", "set-clipboard"])
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()?;
-    let value = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    (value != "on").then(|| "in tmux this needs `set -g set-clipboard on`".to_string())
-}
-
-/// What `kvtui doctor` says of the clipboard: the backend a copy would use, and what stands in its
-/// way (no display, SSH, tmux without `set-clipboard on`).
-pub fn diagnose(mode: Mode) -> crate::doctor::Check {
-    use crate::doctor::{Check, Level};
-    let osc52 = |why: &str| {
-        let detail = format!("terminal clipboard (OSC 52){why}");
-        match tmux_hint() {
-            Some(h) => Check::new(Level::Warn, "clipboard", format!("{detail}: {h}"))
-                .fix("tmux set -g set-clipboard on   (and in ~/.tmux.conf)"),
-            None => Check::new(Level::Ok, "clipboard", detail),
-        }
-    };
-    match mode {
-        Mode::Off => Check::new(Level::Warn, "clipboard", "copying is off")
-            .fix("--clipboard auto, or clipboard.mode = \"auto\" in the config"),
-        Mode::Osc52 => osc52(""),
-        Mode::Auto if remote_session() => osc52(", as over SSH"),
-        Mode::Auto if !has_display() => {
-            osc52(", as there is no display (DISPLAY and WAYLAND_DISPLAY are unset)")
-        }
-        Mode::Auto | Mode::System => {
-            let display = std::env::var("WAYLAND_DISPLAY")
-                .map(|d| format!("Wayland {d}"))
-                .or_else(|_| std::env::var("DISPLAY").map(|d| format!("X11 {d}")))
-                .unwrap_or_default();
-            let mut c = Clipboard::new(mode, Duration::ZERO);
-            match (c.system_now(), mode) {
-                (Ok(_), _) => Check::new(
-                    Level::Ok,
-                    "clipboard",
-                    format!("system clipboard ({display}); copies are cleared after the timeout"),
-                ),
-                (Err(e), Mode::System) => Check::new(
-                    Level::Fail,
-                    "clipboard",
-                    format!("no system clipboard ({display}): {e}"),
-                )
-                .fix("--clipboard osc52 (the terminal's clipboard), or check the display server"),
-                (Err(e), _) => {
-                    let mut check = osc52(&format!(", as the system clipboard did not open ({e})"));
-                    check.level = Level::Warn;
-                    check
-                }
-            }
-        }
-    }
-}
-
-/// The controlling terminal's path, for clearing an OSC 52 copy after kvtui has exited.
-fn tty_path() -> Option<PathBuf> {
-    std::fs::read_link("/proc/self/fd/0")
-        .ok()
-        .filter(|p| p.starts_with("/dev/"))
-}
-
-impl Session {
-    pub fn new(mut clipboard: Clipboard) -> Self {
-        clipboard.warm_up();
-        Self {
-            clipboard,
-            pending: None,
-            confirm: None,
-        }
-    }
-
-    pub fn copy(&mut self, text: &str, sensitive: bool) -> Result<SessionCopy, String> {
-        let copied = self.clipboard.copy(text, sensitive)?;
-        let hint = (copied.backend == Backend::Osc52).then(tmux_hint).flatten();
-        let confirming = copied.confirm.is_some();
-        self.confirm = copied.confirm;
-        // A newer sensitive copy replaces the pending clear of an older one.
-        if copied.pending.is_some() || sensitive {
-            self.pending = copied.pending;
-        }
-        Ok(SessionCopy {
-            backend: copied.backend.label(),
-            terminal_bytes: copied.terminal_bytes,
-            deadline: self.pending.as_ref().map(|p| p.deadline),
-            hint,
-            confirming,
-        })
-    }
-
-    /// The system clipboard's answer to the last copy, once it has come. A clipboard that could not
-    /// open is remembered (the next copy goes by OSC 52 in auto mode) and nothing is left to clear.
-    pub fn poll_confirm(&mut self) -> Option<Result<(), String>> {
-        let answer = match self.confirm.as_ref()?.try_recv() {
-            Ok(r) => r,
-            Err(mpsc::TryRecvError::Empty) => return None,
-            Err(mpsc::TryRecvError::Disconnected) => {
-                Err("the system clipboard did not open".into())
-            }
-        };
-        self.confirm = None;
-        if let Err(e) = &answer {
-            self.pending = None;
-            self.clipboard.system = Some(Err(e.clone()));
-        }
-        Some(answer)
-    }
-
-    /// Clears the last sensitive copy when its time has come: the bytes to write to the terminal, and
-    /// whether the clipboard still held it (else it was left alone).
-    pub fn clear_if_due(&mut self, now: Instant) -> Option<(Option<Zeroizing<Vec<u8>>>, bool)> {
-        if self.pending.as_ref().is_none_or(|p| now < p.deadline) {
-            return None;
-        }
-        let p = self.pending.take()?;
-        Some(self.clipboard.clear(&p))
-    }
-
-    /// Quitting keeps the promise: a copy still to be cleared is handed to a detached keeper.
-    pub fn hand_over_at_quit(&mut self) {
-        if let Some(p) = self.pending.take() {
-            match self.clipboard.hand_over(&p, tty_path()) {
-                Ok(pid) if pid > 0 => tracing::info!(pid, "clipboard keeper started"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "could not hand the clipboard over"),
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -673,7 +525,9 @@ mod tests {
         assert_eq!(copied.backend, Backend::Osc52);
         assert_eq!(copied.terminal_bytes, Some(osc52("secret")));
         let pending = copied.pending.expect("a clear is pending");
-        assert_eq!(c.clear(&pending), (Some(osc52("")), true));
+        let (bytes, cleared) = c.clear(&pending);
+        assert_eq!(bytes, Some(osc52("")));
+        assert!(matches!(cleared, Cleared::Now(true)));
         // Not sensitive (a name): no clear.
         assert!(c.copy("name", false).expect("copy").pending.is_none());
         // Timeout 0: never cleared.
