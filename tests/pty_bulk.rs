@@ -389,6 +389,12 @@ fn two_vaults_compared_then_promoted_from_a_preview_and_again_changes_nothing() 
             "{name}: {label} in:\n{screen}"
         );
     }
+    // Space leaves a row out (and moves on); Space on it again takes it back.
+    tui.send(" ");
+    let screen = tui.wait_for("skipped (Space includes it again)");
+    assert!(row(&screen, "off-here").contains("skipped"), "{screen}");
+    tui.send("\x1b[A ");
+    tui.wait_gone("skipped (Space includes it again)");
     // y applies it.
     tui.send("y");
     tui.wait_for("promoted 4 to right");

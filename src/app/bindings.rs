@@ -229,6 +229,11 @@ pub(super) fn defaults(ctx: Context) -> Vec<(Action, &'static [&'static str], &'
                 "promote what differs (a preview first)",
             ),
             (Action::Confirm, &["y"], "apply the promote preview"),
+            (
+                Action::Mark,
+                &["space"],
+                "leave the row out of the promote (again: back in)",
+            ),
             (Action::Back, &["esc"], "close"),
             (Action::Up, &["up", "k"], "move up"),
             (Action::Down, &["down", "j"], "move down"),

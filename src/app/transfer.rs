@@ -66,6 +66,8 @@ pub enum Plan {
     CertificateBacked,
     /// Disabled here: the service refuses to read its value.
     Disabled,
+    /// Left out by the user (Space in the preview).
+    Skipped,
     Refused,
     Checking,
     Done,
@@ -81,6 +83,7 @@ impl Plan {
             Plan::RecoverThenUpdate => "deleted there: recover, then update",
             Plan::CertificateBacked => "certificate-backed: skip",
             Plan::Disabled => "disabled here, its value cannot be read: skip",
+            Plan::Skipped => "skipped (Space includes it again)",
             Plan::Refused => "refused",
             Plan::Checking => "checking…",
             Plan::Done => "done",
@@ -113,6 +116,8 @@ pub struct VaultDiff {
     /// Copies to apply, and what became of them.
     pub applying: VecDeque<String>,
     pub outcome: BTreeMap<String, Result<(), VaultError>>,
+    /// Rows of the preview the user left out.
+    pub skipped: std::collections::BTreeSet<String>,
 }
 
 fn same_props(a: &SecretProps, b: &SecretProps) -> bool {
@@ -155,6 +160,9 @@ impl VaultDiff {
         let Some((l, r)) = self.names.get(key) else {
             return Plan::Checking;
         };
+        if self.skipped.contains(key) {
+            return Plan::Skipped;
+        }
         if l.live.as_ref().is_some_and(|p| p.managed) || r.live.as_ref().is_some_and(|p| p.managed)
         {
             return Plan::CertificateBacked;
@@ -270,6 +278,7 @@ impl App {
             running: 0,
             applying: VecDeque::new(),
             outcome: BTreeMap::new(),
+            skipped: Default::default(),
         });
         self.popup = Some(Popup::VaultDiff { cursor: 0 });
         let mut effects = self.cancel(|j| {
@@ -531,6 +540,17 @@ impl App {
                 } else {
                     d.promote = Some(differing);
                 }
+            }
+            // In a preview: leave a row out (a deleted secret there not to be recovered), or back in.
+            Action::Mark if self.diff.as_ref().is_some_and(|d| d.promote.is_some()) => {
+                if let Some(d) = self.diff.as_mut() {
+                    if let Some(key) = d.rows().get(cursor).cloned() {
+                        if !d.skipped.remove(&key) {
+                            d.skipped.insert(key);
+                        }
+                    }
+                }
+                keep(self, (cursor + 1).min(len.saturating_sub(1)));
             }
             Action::Confirm if self.diff.as_ref().is_some_and(|d| d.promote.is_some()) => {
                 keep(self, cursor);
