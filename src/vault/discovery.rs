@@ -217,6 +217,8 @@ pub async fn discover(
     let mut tenants: Vec<Tenant> = Vec::new();
     let mut own_tenant_seen = false;
     let mut unreachable = 0usize;
+    // The other tenants' tokens are asked for together (each may run `az`, which takes a second).
+    let mut others: Vec<(String, Option<String>)> = Vec::new();
     for t in &listed {
         let Some(id) = t["tenantId"].as_str() else {
             continue;
@@ -236,11 +238,20 @@ pub async fn discover(
                     token: token.clone(),
                 },
             );
-            continue;
+        } else {
+            others.push((id.to_string(), name));
         }
-        match for_tenant(id).get_token(&[scope.as_str()], None).await {
+    }
+    let answers = futures::future::join_all(others.iter().map(|(id, _)| {
+        let credential = for_tenant(id);
+        let scope = scope.clone();
+        async move { credential.get_token(&[scope.as_str()], None).await }
+    }))
+    .await;
+    for ((id, name), answer) in others.into_iter().zip(answers) {
+        match answer {
             Ok(t) => tenants.push(Tenant {
-                id: Some(id.to_string()),
+                id: Some(id),
                 name,
                 token: t.token.secret().to_string(),
             }),
@@ -248,7 +259,7 @@ pub async fn discover(
                 unreachable += 1;
                 failures.push(format!(
                     "tenant {}: no token ({}) — to look there: az login --tenant {id}",
-                    name.as_deref().unwrap_or(id),
+                    name.as_deref().unwrap_or(&id),
                     cause_chain(&e)
                         .split_whitespace()
                         .collect::<Vec<_>>()
