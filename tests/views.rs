@@ -819,6 +819,51 @@ fn compare_app() -> App {
     app
 }
 
+/// `:expiring` over the open vault and kv-dev.
+fn expiring_app() -> App {
+    let mut app = base_app();
+    open(&mut app);
+    for (id, r) in command(&mut app, "expiring") {
+        let Request::ScanSecrets { vault } = r else {
+            continue;
+        };
+        let response = if vault.contains("kv-dev") {
+            Response::SecretsPage {
+                items: vec![
+                    secret(
+                        "db-password",
+                        2,
+                        Some(5),
+                        Some("text/plain"),
+                        &[("team", "data")],
+                    ),
+                    secret("tls-cert-pfx", 40, Some(-9), None, &[]),
+                    secret("feature-flags", 9, Some(75), Some("application/json"), &[]),
+                ],
+                done: true,
+            }
+        } else {
+            Response::SecretsPage {
+                items: Vec::new(),
+                done: true,
+            }
+        };
+        app.on_response(Envelope { id, response });
+    }
+    app
+}
+
+/// The comparison's `p`: what promoting the differences would do.
+fn promote_app() -> App {
+    let mut app = compare_app();
+    use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+    app.on_event(&Event::Key(KeyEvent::new(
+        KeyCode::Char('p'),
+        KeyModifiers::NONE,
+    )));
+    app
+}
+
 /// README's pictures: the real views drawn into the test backend and written as SVG. Regenerate with
 /// `KVTUI_WRITE_SCREENSHOTS=1 cargo test -q --test views screenshots`; this test fails when one is
 /// out of date.
@@ -842,6 +887,8 @@ fn screenshots_are_current() {
         ("bulk-delete", bulk_app()),
         ("search-everywhere", search_app()),
         ("compare-vaults", compare_app()),
+        ("expiring", expiring_app()),
+        ("promote-preview", promote_app()),
         ("refusal-explained", {
             let mut app = with_value(false, JSON_VALUE);
             let message = "Caller is not authorized to perform action on resource.\nIf role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\nCaller: appid=04b07795-8ddb-461a-bbee-02f9e1bf7b46;oid=0f3c9a0d-5e6b-4c2a-8d7e-1f2a3b4c5d6e;iss=https://sts.windows.net/72f988bf-86f1-41af-91ab-2d7cd011db47/\nAction: 'Microsoft.KeyVault/vaults/secrets/getSecret/action'\nResource: '/subscriptions/6b767475-0000-4000-8000-000000000001/resourcegroups/kvtui-local/providers/microsoft.keyvault/vaults/demo/secrets/app-config'\nAssignment: (not found)\nDenyAssignmentId: null\nDecisionReason: 'DeniedWithNoValidRBAC'\nVault: demo;location=local";
