@@ -1,6 +1,7 @@
 //! The views: pure functions of `&App`. Only the visible rows of a list are drawn, so a vault of
 //! 100,000 secrets costs what 50 do.
 
+mod across;
 mod form;
 mod lists;
 mod popup;

@@ -94,49 +94,6 @@ async fn name_is_purging(client: &SecretClient, err: &VaultError) -> bool {
     }
 }
 
-/// Promote one secret: recover it on the target first when asked (and wait until readable), then
-/// set the source's current value and properties there. The value stays in the worker.
-async fn copy_across(
-    source: &SecretClient,
-    target: &SecretClient,
-    name: &str,
-    recover_first: bool,
-    poll: PollConfig,
-    send: &(impl Fn(Response) + Sync),
-) -> Result<(), VaultError> {
-    if recover_first {
-        // Progress goes on; the recovery's own answer does not end this request.
-        let progress = |r: Response| {
-            if let Response::Progress(_) = r {
-                send(r)
-            }
-        };
-        let recover = Request::Recover {
-            vault: String::new(),
-            name: name.to_string(),
-        };
-        operate(target, recover, poll, &progress).await?;
-    }
-    let mut secret = source
-        .get_secret(name, None)
-        .await
-        .map_err(sdk)?
-        .into_model()
-        .map_err(sdk)?;
-    let value = take_value(&mut secret);
-    let props = SecretProps::from(&secret);
-    let new = NewSecret {
-        value,
-        content_type: props.content_type.clone(),
-        tags: props.tags.clone(),
-        enabled: props.enabled,
-        not_before: props.not_before,
-        expires: props.expires,
-    };
-    send(Response::Saved(set_secret(target, name, &new).await?));
-    Ok(())
-}
-
 /// A refusal after kvtui asked for the vault's tenant: the tenant is part of what to fix.
 fn in_tenant(mut e: VaultError, tenant: &str) -> VaultError {
     if e.tenant.is_none() {
@@ -210,42 +167,9 @@ pub(super) async fn execute(id: RequestId, request: Request, clients: Arc<Client
             Request::Copy { to, .. } => to.clone(),
             Request::Discover => String::new(),
         };
-        if let Request::Copy {
-            from,
-            to,
-            name,
-            recover_first,
-        } = &request
-        {
-            let source = clients.get(from)?;
-            let target = clients.get(to)?;
-            return copy_across(
-                &source,
-                &target,
-                name,
-                *recover_first,
-                clients.config.poll,
-                &send,
-            )
-            .await;
-        }
-        if let Request::Fingerprint { name, .. } = &request {
-            let client = clients.get(&vault)?;
-            let mut secret = client
-                .get_secret(name, None)
-                .await
-                .map_err(sdk)?
-                .into_model()
-                .map_err(sdk)?;
-            let value = take_value(&mut secret);
-            let tag = ring::hmac::sign(&clients.fingerprint_key, value.expose().as_bytes());
-            let mut hash = [0u8; 32];
-            hash.copy_from_slice(tag.as_ref());
-            send(Response::Fingerprint {
-                props: SecretProps::from(&secret),
-                hash,
-            });
-            return Ok(());
+        // Requests about two vaults, or that need the worker's key.
+        if let Some(done) = across_vaults(&request, &clients, &send).await {
+            return done;
         }
         let client = clients.get(&vault)?;
         let poll = clients.config.poll;
@@ -542,44 +466,7 @@ pub(super) async fn operate(
             send(Response::BackedUp { path, bytes });
             Ok(())
         }
-        Request::ExportEnv { names, path, .. } => {
-            if tokio::fs::symlink_metadata(&path).await.is_ok() {
-                return Err(VaultError::new(
-                    ErrorKind::FileExists,
-                    format!(
-                        "{} exists already: kvtui does not overwrite it",
-                        path.display()
-                    ),
-                ));
-            }
-            let mut text = zeroize::Zeroizing::new(String::new());
-            for name in &names {
-                let mut secret = client
-                    .get_secret(name, None)
-                    .await
-                    .map_err(sdk)?
-                    .into_model()
-                    .map_err(sdk)?;
-                let value = take_value(&mut secret);
-                let line = crate::vault::secret::env_line(name, value.expose());
-                text.push_str(line.expose());
-                text.push('\n');
-            }
-            let write_path = path.clone();
-            tokio::task::spawn_blocking(move || {
-                crate::paths::write_private_atomic(&write_path, text.as_bytes())
-            })
-            .await
-            .map_err(|e| VaultError::new(ErrorKind::Other, e.to_string()))?
-            .map_err(|e| {
-                VaultError::new(ErrorKind::Other, format!("writing {}: {e}", path.display()))
-            })?;
-            send(Response::ExportedEnv {
-                path,
-                count: names.len(),
-            });
-            Ok(())
-        }
+        Request::ExportEnv { names, path, .. } => export_env(client, names, path, send).await,
         Request::Restore { path, .. } => {
             let blob = read_backup(&path).await?;
             let restored = poll_until(poll, Phase::WaitingForName, send, || async {

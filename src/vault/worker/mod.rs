@@ -34,10 +34,12 @@ use super::transport;
 mod clients;
 mod execute;
 mod poll;
+mod transfer;
 
 use clients::*;
 use execute::*;
 use poll::*;
+use transfer::*;
 
 pub type RequestId = u64;
 
