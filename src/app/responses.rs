@@ -233,7 +233,7 @@ impl App {
                     self.jobs.insert(id, job);
                     return Vec::new();
                 }
-                vault.secrets = vault.fresh.take().unwrap_or_default().into();
+                vault.secrets = vault.fresh_with_changes().into();
                 vault.cached_at = None;
                 let (url, items) = (vault.url.clone(), vault.secrets.share());
                 effects.extend(self.save_names(&url, items));
@@ -375,6 +375,7 @@ impl App {
             Response::Deleted(d) => {
                 if let Some(v) = self.vault.as_mut() {
                     v.secrets.retain(|s| !same(&s.name));
+                    v.note_change(&name, None);
                     if d.recovery_id.is_some() {
                         v.deleted.retain(|x| !same(&x.props.name));
                         v.deleted.push(d);
@@ -394,7 +395,9 @@ impl App {
                         .map(|x| x.props.clone());
                     v.deleted.retain(|x| !same(&x.props.name));
                     v.secrets.retain(|s| !same(&s.name));
-                    v.secrets.push(unversioned(restored.unwrap_or(p)));
+                    let item = unversioned(restored.unwrap_or(p));
+                    v.note_change(&name, Some(item.clone()));
+                    v.secrets.push(item);
                     v.secrets.sort_by_key(|x| x.name.to_lowercase());
                 }
                 self.info(format!("Recovered '{name}' ({secs} s)"));

@@ -389,6 +389,7 @@ impl App {
     pub(super) fn upsert(&mut self, p: SecretProps) {
         let Some(v) = self.vault.as_mut() else { return };
         let item = unversioned(p);
+        v.note_change(&item.name, Some(item.clone()));
         match v
             .secrets
             .iter_mut()

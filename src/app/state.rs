@@ -295,6 +295,35 @@ pub struct OpenVault {
     pub cached_at: Option<i64>,
     /// While cached rows show: the fresh listing's pages, gathered until the last.
     pub fresh: Option<Vec<SecretProps>>,
+    /// What kvtui changed while that listing ran (a secret saved, or deleted: `None`), applied to it
+    /// when it replaces the cached rows — the listing may have passed the name already.
+    pub changed: Vec<(String, Option<SecretProps>)>,
+}
+
+impl OpenVault {
+    /// Remembers a change made while a fresh listing runs behind cached rows.
+    pub fn note_change(&mut self, name: &str, now: Option<SecretProps>) {
+        if self.fresh.is_some() {
+            self.changed.push((name.to_string(), now));
+        }
+    }
+
+    /// The fresh listing, with the changes made while it ran.
+    pub fn fresh_with_changes(&mut self) -> Vec<SecretProps> {
+        let mut list = self.fresh.take().unwrap_or_default();
+        let changes = std::mem::take(&mut self.changed);
+        if changes.is_empty() {
+            return list;
+        }
+        for (name, now) in changes {
+            list.retain(|s| !s.name.eq_ignore_ascii_case(&name));
+            if let Some(p) = now {
+                list.push(p);
+            }
+        }
+        list.sort_by_key(|x| x.name.to_lowercase());
+        list
+    }
 }
 
 /// What the event loop must do after an update.

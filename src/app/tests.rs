@@ -1609,6 +1609,12 @@ fn a_vault_opened_again_shows_its_cached_names_at_once_then_the_fresh_list() {
     });
     app.prepare();
     assert_eq!(app.rows.len(), 3, "no half list");
+    // A secret saved while the listing runs (past its name already) stays; a deleted one stays gone.
+    app.upsert(props("made-meanwhile"));
+    app.vault
+        .as_mut()
+        .expect("vault")
+        .note_change("alpha", None);
     app.on_response(Envelope {
         id: ids[0].0,
         response: Response::SecretsPage {
@@ -1625,7 +1631,7 @@ fn a_vault_opened_again_shows_its_cached_names_at_once_then_the_fresh_list() {
         .iter()
         .map(|s| s.name.as_str())
         .collect();
-    assert_eq!(names, ["a-new-one", "alpha", "beta"]);
+    assert_eq!(names, ["a-new-one", "beta", "made-meanwhile"]);
     assert_eq!(app.selected_secret().map(|s| s.name.as_str()), Some("beta"));
     assert!(!screen_text(&mut app).contains("cached"));
 }
