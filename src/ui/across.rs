@@ -3,8 +3,8 @@
 
 use ratatui::text::{Line, Span};
 
-use super::field_spans;
 use super::theme::Theme;
+use super::{input_line, typed_confirmation};
 use crate::app::App;
 
 /// `:search` / `:expiring`: the filter, the loading progress, and the rows around the cursor, cut to
@@ -33,12 +33,7 @@ pub(super) fn across_lines(
         .map(|a| a.progress())
         .unwrap_or_default();
     let mut lines = vec![
-        Line::from(
-            [Span::styled(" > ", t.key())]
-                .into_iter()
-                .chain(field_spans(input.value(), input.cursor(), t))
-                .collect::<Vec<_>>(),
-        ),
+        input_line(" > ", input, t),
         Line::from(Span::styled(
             format!(
                 " {} of {} secrets · {progress} · fuzzy name, tag:k=v, type:json",
@@ -279,30 +274,14 @@ pub(super) fn batch_lines(
     match kind {
         OpKind::Purge => {
             let ok = typed.value().trim() == n.to_string();
-            lines.push(Line::from(Span::raw(format!(
-                " Type {n} (how many) to confirm:"
-            ))));
-            lines.push(Line::from(
-                [Span::styled(" > ", t.key())]
-                    .into_iter()
-                    .chain(field_spans(typed.value(), typed.cursor(), t))
-                    .collect::<Vec<_>>(),
+            lines.extend(typed_confirmation(
+                format!(" Type {n} (how many) to confirm:"),
+                typed,
+                ok,
+                "purge",
+                "the count does not match yet",
+                t,
             ));
-            lines.push(Line::from(if ok {
-                vec![
-                    Span::styled(" Enter", t.key()),
-                    Span::raw(" purge   "),
-                    Span::styled("Esc", t.key()),
-                    Span::raw(" cancel"),
-                ]
-            } else {
-                vec![
-                    Span::styled(" the count does not match yet", t.muted()),
-                    Span::raw("   "),
-                    Span::styled("Esc", t.key()),
-                    Span::raw(" cancel"),
-                ]
-            }));
         }
         _ => {
             if kind == OpKind::Delete {

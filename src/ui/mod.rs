@@ -295,6 +295,53 @@ fn draw_hints(frame: &mut Frame, app: &App, t: &Theme, area: Rect) {
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
+/// A dialog's text line: `prefix` (` > `, ` :`) and the field with its cursor.
+pub fn input_line(
+    prefix: &'static str,
+    field: &crate::app::text::LineField,
+    t: &Theme,
+) -> Line<'static> {
+    Line::from(
+        [Span::styled(prefix, t.key())]
+            .into_iter()
+            .chain(field_spans(field.value(), field.cursor(), t))
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// What a dialog that wants something typed shows below its question: what to type, the field, and
+/// the keys — Enter (`verb`) once it matches, `mismatch` until then.
+pub fn typed_confirmation(
+    prompt: String,
+    field: &crate::app::text::LineField,
+    ok: bool,
+    verb: &str,
+    mismatch: &str,
+    t: &Theme,
+) -> [Line<'static>; 3] {
+    let first = if ok {
+        vec![
+            Span::styled(" Enter", t.key()),
+            Span::raw(format!(" {verb}   ")),
+        ]
+    } else {
+        vec![
+            Span::styled(format!(" {mismatch}"), t.muted()),
+            Span::raw("   "),
+        ]
+    };
+    [
+        Line::from(Span::raw(prompt)),
+        input_line(" > ", field, t),
+        Line::from(
+            first
+                .into_iter()
+                .chain([Span::styled("Esc", t.key()), Span::raw(" cancel")])
+                .collect::<Vec<_>>(),
+        ),
+    ]
+}
+
 /// A text field with its cursor: the character under the cursor reversed (a bar at the end).
 pub fn field_spans(text: &str, cursor: usize, t: &Theme) -> Vec<Span<'static>> {
     let before: String = text.chars().take(cursor).collect();

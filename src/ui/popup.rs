@@ -8,7 +8,7 @@ use ratatui::Frame;
 
 use super::across::{across_lines, batch_lines, diff_lines};
 use super::theme::Theme;
-use super::{centered, entries, field_spans};
+use super::{centered, entries, input_line, typed_confirmation};
 use crate::app::explain::Explanation;
 use crate::app::keymap::Context;
 use crate::app::text::EDIT_KEYS;
@@ -171,35 +171,21 @@ pub fn draw(frame: &mut Frame, app: &App, popup: &Popup, t: &Theme, area: Rect) 
 
             (
                 "purge secret".into(),
-                vec![
-                    Line::from(vec![
-                        Span::raw(" Purge "),
-                        Span::styled(format!("'{name}'"), t.danger()),
-                        Span::raw(" for good? This cannot be undone."),
-                    ]),
-                    Line::from(Span::raw(" Type the secret's name to confirm:")),
-                    Line::from(
-                        [Span::styled(" > ", t.key())]
-                            .into_iter()
-                            .chain(field_spans(typed.value(), typed.cursor(), t))
-                            .collect::<Vec<_>>(),
-                    ),
-                    Line::from(if ok {
-                        vec![
-                            Span::styled(" Enter", t.key()),
-                            Span::raw(" purge   "),
-                            Span::styled("Esc", t.key()),
-                            Span::raw(" cancel"),
-                        ]
-                    } else {
-                        vec![
-                            Span::styled(" the name does not match yet", t.muted()),
-                            Span::raw("   "),
-                            Span::styled("Esc", t.key()),
-                            Span::raw(" cancel"),
-                        ]
-                    }),
-                ],
+                vec![Line::from(vec![
+                    Span::raw(" Purge "),
+                    Span::styled(format!("'{name}'"), t.danger()),
+                    Span::raw(" for good? This cannot be undone."),
+                ])]
+                .into_iter()
+                .chain(typed_confirmation(
+                    " Type the secret's name to confirm:".into(),
+                    typed,
+                    ok,
+                    "purge",
+                    "the name does not match yet",
+                    t,
+                ))
+                .collect(),
                 true,
             )
         }
@@ -271,12 +257,7 @@ pub fn draw(frame: &mut Frame, app: &App, popup: &Popup, t: &Theme, area: Rect) 
                     Span::styled(format!("'{name}'"), t.title()),
                     Span::raw(" (every version, sealed by the vault) to:"),
                 ]),
-                Line::from(
-                    [Span::styled(" > ", t.key())]
-                        .into_iter()
-                        .chain(field_spans(path.value(), path.cursor(), t))
-                        .collect::<Vec<_>>(),
-                ),
+                input_line(" > ", path, t),
                 Line::from(Span::styled(
                     " The file is created readable by you only. Restore it with :restore FILE.",
                     t.muted(),
@@ -288,12 +269,7 @@ pub fn draw(frame: &mut Frame, app: &App, popup: &Popup, t: &Theme, area: Rect) 
             ("backup".into(), l, false)
         }
         Popup::Command { input, error } => {
-            let mut l = vec![Line::from(
-                [Span::styled(" :", t.key())]
-                    .into_iter()
-                    .chain(field_spans(input.value(), input.cursor(), t))
-                    .collect::<Vec<_>>(),
-            )];
+            let mut l = vec![input_line(" :", input, t)];
             match error {
                 Some(e) => l.push(Line::from(Span::styled(format!(" {e}"), t.warn()))),
                 None => l.push(Line::from(Span::styled(
@@ -322,41 +298,24 @@ pub fn draw(frame: &mut Frame, app: &App, popup: &Popup, t: &Theme, area: Rect) 
                         " The file is created readable by you only, never over an existing one; it holds the secrets in plain text until you delete it.",
                         t.muted(),
                     )),
-                    Line::from(Span::raw(format!(" Type the vault's name ({vault}) to confirm:"))),
-                    Line::from(
-                        [Span::styled(" > ", t.key())]
-                            .into_iter()
-                            .chain(field_spans(typed.value(), typed.cursor(), t))
-                            .collect::<Vec<_>>(),
-                    ),
-                    Line::from(if ok {
-                        vec![
-                            Span::styled(" Enter", t.key()),
-                            Span::raw(" write   "),
-                            Span::styled("Esc", t.key()),
-                            Span::raw(" cancel"),
-                        ]
-                    } else {
-                        vec![
-                            Span::styled(" the name does not match yet", t.muted()),
-                            Span::raw("   "),
-                            Span::styled("Esc", t.key()),
-                            Span::raw(" cancel"),
-                        ]
-                    }),
-                ],
+                ]
+                .into_iter()
+                .chain(typed_confirmation(
+                    format!(" Type the vault's name ({vault}) to confirm:"),
+                    typed,
+                    ok,
+                    "write",
+                    "the name does not match yet",
+                    t,
+                ))
+                .collect(),
                 true,
             )
         }
         Popup::OpenVault { input, error } => {
             let mut l = vec![
                 Line::raw(" Vault name (kv-prod) or URL (https://demo.localhost:8443):"),
-                Line::from(
-                    [Span::styled(" > ", t.key())]
-                        .into_iter()
-                        .chain(field_spans(input.value(), input.cursor(), t))
-                        .collect::<Vec<_>>(),
-                ),
+                input_line(" > ", input, t),
             ];
             if let Some(e) = error {
                 l.push(Line::from(Span::styled(format!(" {e}"), t.error())));
