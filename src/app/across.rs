@@ -55,7 +55,18 @@ pub struct Across {
     pub loaded: usize,
     pub total: usize,
     pub failed: Vec<(String, VaultError)>,
+    /// Bumped whenever `items` changes: the rows below are for one generation.
+    pub generation: u64,
+    /// The last rows made (drawn every frame, asked for by every key): made again only when the
+    /// items, the kind, the query or the minute change.
+    rows: std::cell::RefCell<Option<(RowsFor, Rows)>>,
 }
+
+/// The rows of the across list: (item index, matched positions), best first.
+pub type Rows = std::rc::Rc<Vec<(usize, Vec<usize>)>>;
+
+/// What a set of rows was made for: kind, query, items' generation, the minute (expiry buckets).
+type RowsFor = (AcrossKind, String, u64, i64);
 
 impl Across {
     /// "3 of 5 vaults loaded, 1 failed (kv-prod: 403 …)".
@@ -196,6 +207,7 @@ impl App {
         let name = crate::vault::sources::vault_name(&vault);
         let finished = match response {
             Response::SecretsPage { items, done } => {
+                a.generation += 1;
                 a.items
                     .retain(|it| !(it.cached && it.vault_url.eq_ignore_ascii_case(&vault)));
                 a.items.extend(items.into_iter().map(|p| AcrossItem {
@@ -224,11 +236,34 @@ impl App {
         Vec::new()
     }
 
-    /// The rows of the across list: (item index, matched positions), best first.
-    pub fn across_rows(&self, kind: AcrossKind, query: &str) -> Vec<(usize, Vec<usize>)> {
+    /// The rows of the across list: (item index, matched positions), best first — made once per
+    /// change of items, kind, query or minute, not once per frame.
+    pub fn across_rows(&self, kind: AcrossKind, query: &str) -> Rows {
         let Some(a) = &self.across else {
-            return Vec::new();
+            return Rows::default();
         };
+        let made_for = (
+            kind,
+            query.to_string(),
+            a.generation,
+            self.now.unix_timestamp() / 60,
+        );
+        if let Some((key, rows)) = a.rows.borrow().as_ref() {
+            if *key == made_for {
+                return rows.clone();
+            }
+        }
+        let rows = Rows::new(self.make_across_rows(a, kind, query));
+        *a.rows.borrow_mut() = Some((made_for, rows.clone()));
+        rows
+    }
+
+    fn make_across_rows(
+        &self,
+        a: &Across,
+        kind: AcrossKind,
+        query: &str,
+    ) -> Vec<(usize, Vec<usize>)> {
         let f = Filter::parse(query);
         let mut rows: Vec<RankedRow> = a
             .items
