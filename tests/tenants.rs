@@ -9,11 +9,8 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use kvtui::emulator::{ArmConfig, Emulator, FaultConfig, VaultPolicy};
-use kvtui::vault::credential::{AuthConfig, AuthMode};
-use kvtui::vault::discovery::DiscoveryConfig;
-use kvtui::vault::{Envelope, PollConfig, Request, RequestId, Response, Worker, WorkerConfig};
+use kvtui::vault::{Request, Response};
 use serde_json::Value;
-use tokio::sync::mpsc::UnboundedReceiver;
 
 const OTHER: &str = "0b1e7e2a-0000-4000-8000-00000000beef";
 
@@ -271,46 +268,6 @@ async fn resource_manager_spreads_subscriptions_over_tenants_with_states_and_pag
     assert_eq!(body["value"][0]["properties"]["tenantId"], ids[1]);
 }
 
-fn worker_for(emu: &Emulator) -> (Worker, UnboundedReceiver<Envelope>) {
-    let http = kvtui::vault::transport::http_client(Some(&emu.ca_pem)).expect("http");
-    Worker::spawn(WorkerConfig {
-        auth: AuthConfig {
-            mode: AuthMode::Auto,
-            tenant: None,
-            authority_host: None,
-            http: http.clone(),
-        },
-        local_ca: Some(emu.ca_pem.clone()),
-        poll: PollConfig::default(),
-        discovery: Some(DiscoveryConfig {
-            arm_endpoint: emu.management_endpoint(),
-            http,
-            local_token: true,
-        }),
-        vault_tenants: Default::default(),
-    })
-}
-
-async fn responses(rx: &mut UnboundedReceiver<Envelope>, id: RequestId) -> Vec<Response> {
-    let mut out = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let env = tokio::time::timeout(left, rx.recv())
-            .await
-            .unwrap_or_else(|_| panic!("no final response: got {out:?}"))
-            .expect("worker alive");
-        if env.id != id {
-            continue;
-        }
-        let last = env.response.is_final();
-        out.push(env.response);
-        if last {
-            return out;
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_worker_opens_a_vault_of_another_tenant_after_one_retry_there() {
     let mut cfg = config(VaultPolicy::default(), &["home", "guest"]);
@@ -396,7 +353,7 @@ async fn discovery_finds_every_vault_over_three_tenants_through_throttling() {
     let (w, mut rx) = worker_for(&emu);
     let t = Instant::now();
     let id = w.send(Request::Discover);
-    let rs = responses(&mut rx, id).await;
+    let rs = responses_within(&mut rx, id, Duration::from_secs(120)).await;
     let elapsed = t.elapsed();
     let mut found: Vec<(String, Option<String>)> = rs
         .iter()

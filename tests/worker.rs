@@ -9,64 +9,13 @@ use std::time::{Duration, Instant};
 
 use azure_security_keyvault_secrets::ResourceExt;
 use common::*;
-use kvtui::emulator::{ArmConfig, Emulator, FaultConfig, VaultPolicy};
+use kvtui::emulator::{ArmConfig, FaultConfig, VaultPolicy};
 use kvtui::vault::credential::{AuthConfig, AuthMode};
-use kvtui::vault::discovery::DiscoveryConfig;
 use kvtui::vault::{
-    Envelope, ErrorKind, NewSecret, Phase, PollConfig, PropertiesPatch, Request, RequestId,
-    Response, SecretValue, Worker, WorkerConfig,
+    Envelope, ErrorKind, NewSecret, Phase, PollConfig, PropertiesPatch, Request, Response,
+    SecretValue, Worker, WorkerConfig,
 };
 use tokio::sync::mpsc::UnboundedReceiver;
-
-fn worker_for(emu: &Emulator) -> (Worker, UnboundedReceiver<Envelope>) {
-    let http = kvtui::vault::transport::http_client(Some(&emu.ca_pem)).expect("http");
-    Worker::spawn(WorkerConfig {
-        auth: AuthConfig {
-            mode: AuthMode::Auto,
-            tenant: None,
-            authority_host: None,
-            http: http.clone(),
-        },
-        local_ca: Some(emu.ca_pem.clone()),
-        poll: PollConfig {
-            initial: Duration::from_millis(100),
-            max: Duration::from_millis(400),
-            timeout: Duration::from_secs(30),
-        },
-        discovery: Some(DiscoveryConfig {
-            arm_endpoint: emu.management_endpoint(),
-            http,
-            local_token: true,
-        }),
-        vault_tenants: Default::default(),
-    })
-}
-
-/// Collects the responses of `id` until its final one (Progress and streamed items included).
-async fn responses(rx: &mut UnboundedReceiver<Envelope>, id: RequestId) -> Vec<Response> {
-    let mut out = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let env = tokio::time::timeout(left, rx.recv())
-            .await
-            .unwrap_or_else(|_| panic!("no final response for request {id}: got {out:?}"))
-            .expect("worker alive");
-        if env.id == kvtui::vault::worker::UNSOLICITED {
-            continue;
-        }
-        assert_eq!(
-            env.id, id,
-            "a response of another request: {:?}",
-            env.response
-        );
-        let last = env.response.is_final();
-        out.push(env.response);
-        if last {
-            return out;
-        }
-    }
-}
 
 async fn one(worker: &Worker, rx: &mut UnboundedReceiver<Envelope>, req: Request) -> Response {
     let id = worker.send(req);

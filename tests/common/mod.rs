@@ -12,6 +12,10 @@ use azure_core::http::RequestContent;
 use azure_security_keyvault_secrets::models::{Secret, SecretAttributes, SetSecretParameters};
 use azure_security_keyvault_secrets::SecretClient;
 use kvtui::emulator::{Config, Emulator, KeyStore, VaultPolicy};
+use kvtui::vault::credential::{AuthConfig, AuthMode};
+use kvtui::vault::discovery::DiscoveryConfig;
+use kvtui::vault::{Envelope, PollConfig, RequestId, Response, Worker, WorkerConfig};
+use tokio::sync::mpsc::UnboundedReceiver;
 
 /// The configuration tests start from: loopback IPv4, a free port, keys in memory.
 pub fn config(policy: VaultPolicy, vaults: &[&str]) -> Config {
@@ -170,5 +174,66 @@ where
             panic!("timed out after {deadline:?} waiting for {what}");
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A worker on the local vault as kvtui makes one: `auto` credentials (the local vault's own
+/// tokens), its CA, quick pollers, discovery through its Resource Manager endpoint.
+pub fn worker_for(emu: &Emulator) -> (Worker, UnboundedReceiver<Envelope>) {
+    let http = kvtui::vault::transport::http_client(Some(&emu.ca_pem)).expect("http");
+    Worker::spawn(WorkerConfig {
+        auth: AuthConfig {
+            mode: AuthMode::Auto,
+            tenant: None,
+            authority_host: None,
+            http: http.clone(),
+        },
+        local_ca: Some(emu.ca_pem.clone()),
+        poll: PollConfig {
+            initial: Duration::from_millis(100),
+            max: Duration::from_millis(400),
+            timeout: Duration::from_secs(30),
+        },
+        discovery: Some(DiscoveryConfig {
+            arm_endpoint: emu.management_endpoint(),
+            http,
+            local_token: true,
+        }),
+        vault_tenants: Default::default(),
+    })
+}
+
+/// Collects the responses of `id` until its final one (Progress and streamed items included).
+pub async fn responses(rx: &mut UnboundedReceiver<Envelope>, id: RequestId) -> Vec<Response> {
+    responses_within(rx, id, Duration::from_secs(60)).await
+}
+
+/// `responses`, for a request that may take long (a discovery over many subscriptions).
+pub async fn responses_within(
+    rx: &mut UnboundedReceiver<Envelope>,
+    id: RequestId,
+    within: Duration,
+) -> Vec<Response> {
+    let mut out = Vec::new();
+    let deadline = Instant::now() + within;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let env = tokio::time::timeout(left, rx.recv())
+            .await
+            .unwrap_or_else(|_| panic!("no final response for request {id}: got {out:?}"))
+            .expect("worker alive");
+        if env.id == kvtui::vault::worker::UNSOLICITED {
+            continue;
+        }
+        assert_eq!(
+            env.id, id,
+            "a response of another request: {:?}",
+            env.response
+        );
+        let last = env.response.is_final();
+        out.push(env.response);
+        if last {
+            return out;
+        }
     }
 }
