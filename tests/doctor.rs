@@ -14,10 +14,7 @@ fn seed(dir: &Path, vaults: &[&str]) -> String {
     let path = dir.join("seed.jsonl");
     let lines: Vec<String> = vaults
         .iter()
-        .map(|v| format!(
-            r#"{{"vault":"{v}","name":"app-secret","live":{{"record":{{"name":"app-secret","versions":[{{"version":"{}","value":"{CANARY}","enabled":true,"created":1700000000,"updated":1700000000}}]}}}}}}"#,
-            "d".repeat(32)
-        ))
+        .map(|v| support::seed_line(v, "app-secret", CANARY, 'd', ""))
         .collect();
     std::fs::write(&path, lines.join("\n") + "\n").expect("seed");
     path.display().to_string()

@@ -20,12 +20,8 @@ struct Setup {
 fn setup(extra: &[&str]) -> Setup {
     let dir = tempfile::tempdir().expect("tempdir");
     let seed = dir.path().join("seed.jsonl");
-    let line = |vault: &str, name: &str| {
-        format!(
-            r#"{{"vault":"{vault}","name":"{name}","live":{{"record":{{"name":"{name}","versions":[{{"version":"{}","value":"canary-value-1234","enabled":true,"created":1700000000,"updated":1700000000}}]}}}}}}"#,
-            "c".repeat(32)
-        )
-    };
+    let line =
+        |vault: &str, name: &str| support::seed_line(vault, name, "canary-value-1234", 'c', "");
     std::fs::write(
         &seed,
         format!(
@@ -231,10 +227,7 @@ fn a_vault_in_another_tenant_opens_after_one_retry_and_its_tenant_is_remembered(
     let seed = dir.path().join("seed.jsonl");
     std::fs::write(
         &seed,
-        format!(
-            r#"{{"vault":"guest","name":"db-password","live":{{"record":{{"name":"db-password","versions":[{{"version":"{}","value":"canary-value-1234","enabled":true,"created":1700000000,"updated":1700000000}}]}}}}}}"#,
-            "e".repeat(32)
-        ) + "\n",
+        support::seed_line("guest", "db-password", "canary-value-1234", 'e', "") + "\n",
     )
     .expect("seed");
     let vault_tenant = format!("guest={OTHER}");

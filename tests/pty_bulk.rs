@@ -12,12 +12,8 @@ use support::pty::Tui;
 const CANARY: &str = "bulk-canary-7731";
 
 fn seed(dir: &std::path::Path) -> String {
-    let line = |name: &str, value: &str, kid: &str| {
-        format!(
-            r#"{{"vault":"bulk","name":"{name}","live":{{"record":{{"name":"{name}","versions":[{{"version":"{}","value":"{value}","enabled":true,"created":1700000000,"updated":1700000000{kid}}}]}}}}}}"#,
-            "b".repeat(32)
-        )
-    };
+    let line =
+        |name: &str, value: &str, kid: &str| support::seed_line("bulk", name, value, 'b', kid);
     let mut lines: Vec<String> = (0..20)
         .map(|i| line(&format!("bulk-{i:02}"), &format!("{CANARY}-{i}"), ""))
         .collect();
@@ -167,10 +163,7 @@ fn search_everywhere_opens_a_secret_in_another_vault_and_expiring_lists_by_time_
     let day = 86_400;
     let line = |vault: &str, name: &str, exp: Option<i64>| {
         let exp = exp.map(|e| format!(r#","exp":{e}"#)).unwrap_or_default();
-        format!(
-            r#"{{"vault":"{vault}","name":"{name}","live":{{"record":{{"name":"{name}","versions":[{{"version":"{}","value":"{CANARY}","enabled":true,"created":1700000000,"updated":1700000000{exp}}}]}}}}}}"#,
-            "c".repeat(32)
-        )
+        support::seed_line(vault, name, CANARY, 'c', &exp)
     };
     let seed = dir.path().join("seed.jsonl");
     std::fs::write(
@@ -273,17 +266,13 @@ fn search_everywhere_opens_a_secret_in_another_vault_and_expiring_lists_by_time_
 fn two_vaults_compared_then_promoted_from_a_preview_and_again_changes_nothing() {
     let dir = tempfile::tempdir().expect("dir");
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let version = |c: char| c.to_string().repeat(32);
     let rec = |name: &str, value: &str, ct: &str, v: char| {
         let ct = if ct.is_empty() {
             String::new()
         } else {
             format!(r#","content_type":"{ct}""#)
         };
-        format!(
-            r#"{{"name":"{name}","versions":[{{"version":"{}","value":"{value}","enabled":true,"created":1700000000,"updated":1700000000{ct},"tags":{{"team":"web"}}}}]}}"#,
-            version(v)
-        )
+        support::seed_record(name, value, v, &format!(r#"{ct},"tags":{{"team":"web"}}"#))
     };
     let live = |vault: &str, name: &str, value: &str, ct: &str, v: char| {
         format!(

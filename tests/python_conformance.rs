@@ -135,10 +135,7 @@ fn official_python_client_meets_every_refusal() {
     let data = tempfile::tempdir().expect("tempdir");
     let seed = data.path().join("seed.jsonl");
     let line = |vault: &str, name: &str, kid: &str| {
-        format!(
-            r#"{{"vault":"{vault}","name":"{name}","live":{{"record":{{"name":"{name}","versions":[{{"version":"{v}","value":"canary-value-1234","enabled":true,"created":1700000000,"updated":1700000000{kid}}}]}}}}}}"#,
-            v = "d".repeat(32)
-        )
+        support::seed_line(vault, name, "canary-value-1234", 'd', kid)
     };
     let kid = format!(
         r#","kid":"https://certs.localhost/keys/tls-cert/{}""#,

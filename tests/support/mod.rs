@@ -18,6 +18,24 @@ impl Drop for Proc {
     }
 }
 
+/// A secret's record as `--seed`/`--data` files hold it: one enabled version (its id `version`
+/// repeated 32 times) holding `value`, created 2023-11-14; `extra` goes inside the version
+/// (`,"exp":N`, `,"kid":"…"`, `,"content_type":"…"`).
+pub fn seed_record(name: &str, value: &str, version: char, extra: &str) -> String {
+    format!(
+        r#"{{"name":"{name}","versions":[{{"version":"{}","value":"{value}","enabled":true,"created":1700000000,"updated":1700000000{extra}}}]}}"#,
+        version.to_string().repeat(32)
+    )
+}
+
+/// A seed file's line for a live secret in `vault` (see `seed_record`).
+pub fn seed_line(vault: &str, name: &str, value: &str, version: char, extra: &str) -> String {
+    format!(
+        r#"{{"vault":"{vault}","name":"{name}","live":{{"record":{}}}}}"#,
+        seed_record(name, value, version, extra)
+    )
+}
+
 /// `kvtui emulator` on a free port, with its data under `data` and its ready file read back.
 pub struct EmulatorProc {
     pub proc: Proc,
