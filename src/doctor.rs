@@ -191,17 +191,9 @@ pub async fn run(input: Input, out: &mut impl Write) -> bool {
     say(crate::clipboard::diagnose(input.clipboard), out);
 
     // Sign-in: the chain kvtui uses, for the vault scope (local vaults need none).
-    let all_local = !input.vaults.is_empty()
-        && input.vaults.iter().all(|v| {
-            url::Url::parse(v)
-                .ok()
-                .and_then(|u| u.host_str().map(crate::vault::transport::is_localhost))
-                .unwrap_or(false)
-        });
     let auth = &input.worker.auth;
-    let local_default = all_local
-        && auth.mode == crate::vault::credential::AuthMode::Auto
-        && !auth.has_explicit_source();
+    let local_default =
+        !input.vaults.is_empty() && input.vaults.iter().all(|v| auth.uses_local_tokens(v));
     if local_default {
         say(
             Check::new(

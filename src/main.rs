@@ -175,15 +175,7 @@ fn worker_config(
     let local_ca = local_ca(connect, demo)?;
     let http = kvtui::vault::transport::http_client(None)?;
     let local_http = kvtui::vault::transport::http_client(local_ca.as_deref())?;
-    let is_local = |u: &str| {
-        kvtui::vault::transport::is_localhost(
-            url::Url::parse(u)
-                .ok()
-                .and_then(|u| u.host_str().map(str::to_string))
-                .unwrap_or_default()
-                .as_str(),
-        )
-    };
+    let is_local = kvtui::vault::transport::is_local_url;
     let arm = demo
         .map(|emu| emu.management_endpoint())
         .or(connect.management_endpoint.clone());

@@ -99,11 +99,7 @@ impl App {
                 i.tid.as_deref().unwrap_or("-"),
                 i.assignee().or(i.appid.as_deref()).unwrap_or(&i.credential)
             )),
-            None => url::Url::parse(url)
-                .ok()
-                .and_then(|u| u.host_str().map(crate::vault::transport::is_localhost))
-                .filter(|local| *local)
-                .map(|_| "local".to_string()),
+            None => crate::vault::transport::is_local_url(url).then(|| "local".to_string()),
         }
     }
 

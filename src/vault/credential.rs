@@ -281,6 +281,14 @@ impl AuthConfig {
         })
     }
 
+    /// Whether requests to this vault use the local vault's own tokens: a `*.localhost` vault
+    /// under `auto` with no credential of the environment configured.
+    pub fn uses_local_tokens(&self, vault_url: &str) -> bool {
+        super::transport::is_local_url(vault_url)
+            && self.mode == AuthMode::Auto
+            && !self.has_explicit_source()
+    }
+
     /// True when `auto` has an explicit source (environment principal, workload or managed identity).
     pub fn has_explicit_source(&self) -> bool {
         (env("AZURE_CLIENT_ID").is_some()

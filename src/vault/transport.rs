@@ -22,6 +22,14 @@ pub fn is_localhost(host: &str) -> bool {
     h == "localhost" || h.ends_with(".localhost")
 }
 
+/// True for a URL whose host is `localhost` or a `*.localhost` name (a local vault).
+pub fn is_local_url(url: &str) -> bool {
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(is_localhost))
+        .unwrap_or(false)
+}
+
 /// Resolves `*.localhost` to 127.0.0.1 without asking DNS; other names go to the system resolver.
 #[derive(Debug, Default)]
 pub struct LoopbackResolver;

@@ -104,13 +104,7 @@ impl Clients {
 
     /// A `*.localhost` vault with no credential configured: the local vault's own tokens.
     fn is_local_default(&self, vault: &str) -> bool {
-        let local = url::Url::parse(vault)
-            .ok()
-            .and_then(|u| u.host_str().map(transport::is_localhost))
-            .unwrap_or(false);
-        local
-            && self.config.auth.mode == crate::vault::credential::AuthMode::Auto
-            && !self.config.auth.has_explicit_source()
+        self.config.auth.uses_local_tokens(vault)
     }
 }
 
