@@ -268,6 +268,7 @@ pub async fn run(
     draw(&mut terminal, &mut app)?;
 
     let mut events = EventStream::new();
+    let wake = app.wake.clone();
     let mut ticker = tokio::time::interval(Duration::from_millis(100));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
@@ -293,6 +294,8 @@ pub async fn run(
                 }
             }
             _ = ticker.tick(), if app.needs_tick() => app.on_tick(),
+            // The filter's matcher has a newer result (or more names to take): prepare draws it.
+            _ = wake.notified() => {}
         }
         perform(
             effects,

@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::*;
@@ -37,7 +36,7 @@ async fn the_canary_value_is_nowhere_in_a_trace_level_log() {
     let secret = NewSecret {
         value: SecretValue::new(CANARY.into()),
         content_type: None,
-        tags: BTreeMap::new(),
+        tags: Default::default(),
         enabled: true,
         not_before: None,
         expires: None,

@@ -1,8 +1,6 @@
 //! Snapshots of every view, overlay, confirmation and error state at 100×30 and 80×24, drawn into
 //! ratatui's TestBackend from fixed App states (fixed clock, fixed URLs).
 
-use std::collections::BTreeMap;
-
 use kvtui::app::{App, OpKind, Operation, Popup, Screen, StatusMessage, Tab, ValuePanel};
 use kvtui::vault::discovery::DiscoveredVault;
 use kvtui::vault::sources::{Source, VaultList};
@@ -36,7 +34,7 @@ fn secret(
         tags: tags
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect::<BTreeMap<_, _>>(),
+            .collect::<kvtui::vault::Tags>(),
         created: Some(now() - Duration::days(days_ago + 30)),
         updated: Some(now() - Duration::days(days_ago)),
         expires: expires_in.map(|d| now() + Duration::days(d)),
@@ -492,7 +490,7 @@ fn only_visible_rows_are_built_for_100k_secrets() {
     app.filter = "99999".into();
     app.invalidate();
     let t = std::time::Instant::now();
-    app.prepare();
+    app.settle_filter();
     println!("filtering 100,000 secrets: {:?} (debug build)", t.elapsed());
     let subsequence = |name: &str| {
         let mut it = name.chars();

@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use azure_security_keyvault_secrets::ResourceExt;
@@ -27,7 +26,7 @@ fn new_secret(value: &str) -> NewSecret {
     NewSecret {
         value: SecretValue::new(value.into()),
         content_type: Some("text/plain".into()),
-        tags: BTreeMap::from([("env".to_string(), "test".to_string())]),
+        tags: kvtui::vault::Tags::from([("env".to_string(), "test".to_string())]),
         enabled: true,
         not_before: None,
         expires: Some(time::OffsetDateTime::now_utc() + time::Duration::days(30)),

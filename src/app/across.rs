@@ -63,7 +63,7 @@ pub struct Across {
 }
 
 /// The rows of the across list: (item index, matched positions), best first.
-pub type Rows = std::rc::Rc<Vec<(usize, Vec<usize>)>>;
+pub type Rows = std::rc::Rc<Vec<usize>>;
 
 /// What a set of rows was made for: kind, query, items' generation, the minute (expiry buckets).
 type RowsFor = (AcrossKind, String, u64, i64);
@@ -93,7 +93,7 @@ impl Across {
 }
 
 /// A row with what it sorts by: (negated score, (expiry bucket, seconds left), vault, index, matched).
-type RankedRow = (i64, (u8, i64), String, usize, Vec<usize>);
+type RankedRow = (i64, (u8, i64), String, usize);
 
 /// The bucket of an expiry, in the order `:expiring` lists them.
 pub fn bucket(exp: Option<OffsetDateTime>, now: OffsetDateTime) -> (u8, &'static str) {
@@ -258,12 +258,7 @@ impl App {
         rows
     }
 
-    fn make_across_rows(
-        &self,
-        a: &Across,
-        kind: AcrossKind,
-        query: &str,
-    ) -> Vec<(usize, Vec<usize>)> {
+    fn make_across_rows(&self, a: &Across, kind: AcrossKind, query: &str) -> Vec<usize> {
         let f = Filter::parse(query);
         let mut rows: Vec<RankedRow> = a
             .items
@@ -271,13 +266,13 @@ impl App {
             .enumerate()
             .filter_map(|(i, it)| {
                 let p = &it.props;
-                let (score, matched) = f.matches(&p.name, p.content_type.as_deref(), &p.tags)?;
+                let score = f.matches(&p.name, p.content_type.as_deref(), &p.tags)?;
                 let (b, _) = bucket(p.expires, self.now);
                 let left = p
                     .expires
                     .map(|e| (e - self.now).whole_seconds())
                     .unwrap_or(i64::MAX);
-                Some((-score, (b, left), it.vault_name.clone(), i, matched))
+                Some((-i64::from(score), (b, left), it.vault_name.clone(), i))
             })
             .collect();
         match kind {
@@ -286,7 +281,7 @@ impl App {
                 rows.sort_by(|x, y| (x.1, &x.2, x.3).cmp(&(y.1, &y.2, y.3)));
             }
         }
-        rows.into_iter().map(|r| (r.3, r.4)).collect()
+        rows.into_iter().map(|r| r.3).collect()
     }
 
     /// Keys in the across list.
@@ -314,7 +309,7 @@ impl App {
                 let rows = self.across_rows(kind, input.value());
                 let chosen = rows
                     .get(cursor)
-                    .and_then(|(i, _)| self.across.as_ref()?.items.get(*i).cloned());
+                    .and_then(|i| self.across.as_ref()?.items.get(*i).cloned());
                 let Some(item) = chosen else {
                     self.popup = Some(Popup::Across {
                         kind,

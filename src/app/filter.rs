@@ -1,16 +1,57 @@
-//! The `/` filter: fuzzy over names (matched characters are highlighted), narrowed by `tag:k=v`,
-//! `tag:k` and `type:text` terms. Case-insensitive.
+//! The `/` filter: fuzzy over names by nucleo's matcher (fzf syntax: words must all match, `'exact`,
+//! `^prefix`, `suffix$`, `!not`; matched characters are highlighted), narrowed by `tag:k=v`, `tag:k`
+//! and `type:text` terms. Case-insensitive. Small lists are matched here, synchronously; the open
+//! vault's list is matched off the UI thread by [`super::engine::Engine`] with the same pattern.
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+
+use crate::vault::Tags;
+
+use nucleo::pattern::{CaseMatching, Normalization, Pattern};
+use nucleo::{Config, Matcher, Utf32Str};
+
+/// The matcher configuration every list uses (names: a match at the start ranks higher).
+pub fn config() -> Config {
+    let mut c = Config::DEFAULT;
+    c.prefer_prefix = true;
+    c
+}
+
+thread_local! {
+    /// One matcher (its scoring matrix) per thread, for synchronous scoring and highlights.
+    static MATCHER: RefCell<Matcher> = RefCell::new(Matcher::new(config()));
+}
 
 /// A parsed filter.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub struct Filter {
+    /// The name part, as typed (words separated by one space).
     pub fuzzy: String,
+    pattern: Pattern,
     /// (key, optional value) — all must match.
     pub tags: Vec<(String, Option<String>)>,
     /// Substrings of the content type — all must match.
     pub types: Vec<String>,
+}
+
+/// Whether `haystack` contains `needle` (lower case), ignoring ASCII case, without allocating.
+fn contains_ignoring_case(haystack: &str, needle: &str) -> bool {
+    if needle.is_empty() {
+        return true;
+    }
+    if haystack.is_ascii() {
+        let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+        return h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n));
+    }
+    haystack.to_lowercase().contains(needle)
+}
+
+fn eq_ignoring_case(a: &str, lower: &str) -> bool {
+    if a.is_ascii() {
+        a.eq_ignore_ascii_case(lower)
+    } else {
+        a.to_lowercase() == lower
+    }
 }
 
 impl Filter {
@@ -29,10 +70,11 @@ impl Filter {
                     f.types.push(t.to_lowercase());
                 }
             } else {
-                words.push(term.to_lowercase());
+                words.push(term);
             }
         }
-        f.fuzzy = words.join("");
+        f.fuzzy = words.join(" ");
+        f.pattern = Pattern::parse(&f.fuzzy, CaseMatching::Ignore, Normalization::Smart);
         f
     }
 
@@ -40,135 +82,72 @@ impl Filter {
         self.fuzzy.is_empty() && self.tags.is_empty() && self.types.is_empty()
     }
 
-    /// Whether the secret passes; with the name's matched character positions, and a score (higher
-    /// is better: consecutive and early matches).
-    pub fn matches(
-        &self,
-        name: &str,
-        content_type: Option<&str>,
-        tags: &BTreeMap<String, String>,
-    ) -> Option<(i64, Vec<usize>)> {
-        for (k, v) in &self.tags {
-            let found = tags.iter().any(|(tk, tv)| {
-                tk.to_lowercase() == *k
-                    && v.as_ref()
-                        .is_none_or(|v| tv.to_lowercase().contains(v.as_str()))
-            });
-            if !found {
-                return None;
-            }
-        }
-        for t in &self.types {
-            if !content_type.is_some_and(|ct| ct.to_lowercase().contains(t.as_str())) {
-                return None;
-            }
-        }
-        fuzzy(&self.fuzzy, name)
+    /// Whether the name part matches nothing-in-particular (every name passes it).
+    pub fn no_name_part(&self) -> bool {
+        self.pattern.atoms.is_empty()
     }
-}
 
-/// Subsequence match of `pattern` (lower case) in `text`: positions (char indices) and a score.
-pub fn fuzzy(pattern: &str, text: &str) -> Option<(i64, Vec<usize>)> {
-    if pattern.is_empty() {
-        return Some((0, Vec::new()));
+    /// The tag and content-type terms: whether a secret with these passes them.
+    pub fn passes(&self, content_type: Option<&str>, tags: &Tags) -> bool {
+        self.tags.iter().all(|(k, v)| {
+            tags.iter().any(|(tk, tv)| {
+                eq_ignoring_case(tk, k) && v.as_ref().is_none_or(|v| contains_ignoring_case(tv, v))
+            })
+        }) && self
+            .types
+            .iter()
+            .all(|t| content_type.is_some_and(|ct| contains_ignoring_case(ct, t)))
     }
-    if pattern.is_ascii() && text.is_ascii() {
-        return fuzzy_ascii(pattern.as_bytes(), text.as_bytes());
-    }
-    let chars: Vec<char> = text.chars().collect();
-    let pat: Vec<char> = pattern.chars().collect();
-    let mut positions = Vec::with_capacity(pat.len());
-    let mut score = 0i64;
-    let mut pi = 0;
-    let mut last: Option<usize> = None;
-    for (i, c) in chars.iter().enumerate() {
-        if pi == pat.len() {
-            break;
-        }
-        if c.to_lowercase().eq(pat[pi].to_lowercase()) {
-            score += 10;
-            if last.is_some_and(|l| l + 1 == i) {
-                score += 15;
-            }
-            if i == 0 || matches!(chars.get(i.wrapping_sub(1)), Some('-' | '_' | '.' | '/')) {
-                score += 8;
-            }
-            positions.push(i);
-            last = Some(i);
-            pi += 1;
-        }
-    }
-    if pi < pat.len() {
-        return None;
-    }
-    score -= positions.first().copied().unwrap_or(0) as i64;
-    score -= (chars.len() as i64) / 8;
-    Some((score, positions))
-}
 
-/// `fuzzy` for ASCII text (secret names always are): bytes, no allocation unless it matches.
-fn fuzzy_ascii(pat: &[u8], text: &[u8]) -> Option<(i64, Vec<usize>)> {
-    // A quick no: not a subsequence at all.
-    let mut pi = 0;
-    for &c in text {
-        if pi < pat.len() && c.eq_ignore_ascii_case(&pat[pi]) {
-            pi += 1;
+    /// The name's score (higher is better), if it matches the name part.
+    pub fn score(&self, name: &str) -> Option<u32> {
+        if self.no_name_part() {
+            return Some(0);
         }
+        let mut buf = Vec::new();
+        MATCHER.with(|m| {
+            self.pattern
+                .score(Utf32Str::new(name, &mut buf), &mut m.borrow_mut())
+        })
     }
-    if pi < pat.len() {
-        return None;
-    }
-    let mut positions = Vec::with_capacity(pat.len());
-    let mut score = 0i64;
-    let mut pi = 0;
-    let mut last: Option<usize> = None;
-    for (i, c) in text.iter().enumerate() {
-        if pi == pat.len() {
-            break;
+
+    /// Whether the secret passes; with its score.
+    pub fn matches(&self, name: &str, content_type: Option<&str>, tags: &Tags) -> Option<u32> {
+        if !self.passes(content_type, tags) {
+            return None;
         }
-        if c.eq_ignore_ascii_case(&pat[pi]) {
-            score += 10;
-            if last.is_some_and(|l| l + 1 == i) {
-                score += 15;
-            }
-            if i == 0 || matches!(text.get(i.wrapping_sub(1)), Some(b'-' | b'_' | b'.' | b'/')) {
-                score += 8;
-            }
-            positions.push(i);
-            last = Some(i);
-            pi += 1;
-        }
+        self.score(name)
     }
-    score -= positions.first().copied().unwrap_or(0) as i64;
-    score -= (text.len() as i64) / 8;
-    Some((score, positions))
+
+    /// The characters of `name` (char indices, ascending) the name part matches, by the optimal
+    /// alignment: what a row highlights. Only the rows in view are asked.
+    pub fn highlights(&self, name: &str) -> Vec<usize> {
+        if self.no_name_part() {
+            return Vec::new();
+        }
+        let mut buf = Vec::new();
+        let mut indices: Vec<u32> = Vec::new();
+        let hit = MATCHER.with(|m| {
+            self.pattern.indices(
+                Utf32Str::new(name, &mut buf),
+                &mut m.borrow_mut(),
+                &mut indices,
+            )
+        });
+        if hit.is_none() {
+            return Vec::new();
+        }
+        indices.sort_unstable();
+        indices.dedup();
+        indices.into_iter().map(|i| i as usize).collect()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_ascii_path_scores_as_the_general_one() {
-        for (p, t) in [
-            ("dbp", "db-password"),
-            ("pass", "prod-api-secret-store"),
-            ("zz", "a-zz"),
-            ("x", "y"),
-        ] {
-            let chars: Vec<char> = t.chars().collect();
-            // The general path, forced through a non-ASCII twin of the text.
-            let general = fuzzy(p, &format!("{t}é")).map(|(s, pos)| {
-                (
-                    s + ((chars.len() + 1) as i64 / 8) - (chars.len() as i64 / 8),
-                    pos,
-                )
-            });
-            assert_eq!(fuzzy(p, t), general, "{p} in {t}");
-        }
-    }
-
-    fn tags(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    fn tags(pairs: &[(&str, &str)]) -> Tags {
         pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -177,21 +156,48 @@ mod tests {
 
     #[test]
     fn fuzzy_matches_subsequences_and_prefers_tight_matches() {
-        let (_, pos) = fuzzy("dbp", "db-password").expect("match");
-        assert_eq!(pos, [0, 1, 3]);
-        assert!(fuzzy("xyz", "db-password").is_none());
-        let tight = fuzzy("pass", "db-password").expect("m").0;
-        let loose = fuzzy("pass", "prod-api-secret-store").map(|m| m.0);
+        let f = Filter::parse("dbp");
+        assert_eq!(f.highlights("db-password"), [0, 1, 3]);
+        assert!(Filter::parse("xyz").score("db-password").is_none());
+        let pass = Filter::parse("pass");
+        let tight = pass.score("db-password").expect("m");
+        let loose = pass.score("prod-api-secret-store");
         assert!(loose.is_none_or(|l| tight > l));
-        assert_eq!(fuzzy("", "anything"), Some((0, vec![])));
-        assert!(fuzzy("DB", "db-password").is_some(), "case-insensitive");
+        assert_eq!(Filter::parse("").score("anything"), Some(0));
+        assert!(
+            Filter::parse("DB").score("db-password").is_some(),
+            "case-insensitive"
+        );
+    }
+
+    #[test]
+    fn highlights_are_the_best_alignment_not_the_leftmost() {
+        // Greedy leftmost would take the first 'a' of "a-b-api" and 'p', 'i' after it.
+        assert_eq!(Filter::parse("api").highlights("a-b-api"), [4, 5, 6]);
+        assert_eq!(
+            Filter::parse("pass").highlights("prod-apps-password"),
+            [10, 11, 12, 13]
+        );
+    }
+
+    #[test]
+    fn words_must_all_match_in_any_order_and_fzf_terms_work() {
+        let f = Filter::parse("pass db");
+        assert!(f.score("db-password").is_some());
+        assert!(f.score("db-user").is_none());
+        assert!(Filter::parse("^db").score("prod-db").is_none());
+        assert!(Filter::parse("^db").score("db-prod").is_some());
+        assert!(Filter::parse("db$").score("prod-db").is_some());
+        assert!(Filter::parse("!prod").score("prod-db").is_none());
+        assert!(Filter::parse("'rod-d").score("prod-db").is_some());
+        assert!(Filter::parse("'rdd").score("prod-db").is_none());
     }
 
     #[test]
     fn tag_and_type_terms_narrow() {
         let f = Filter::parse("db tag:env=prod type:json");
         assert_eq!(f.fuzzy, "db");
-        let t = tags(&[("env", "prod"), ("team", "core")]);
+        let t = tags(&[("Env", "Prod"), ("team", "core")]);
         assert!(f.matches("db-conn", Some("application/json"), &t).is_some());
         assert!(f.matches("db-conn", Some("text/plain"), &t).is_none());
         assert!(f
@@ -205,5 +211,6 @@ mod tests {
         assert!(only_key.matches("x", None, &t).is_some());
         assert!(only_key.matches("x", None, &tags(&[])).is_none());
         assert!(Filter::parse("   ").is_empty());
+        assert!(Filter::parse("tag:env=é").passes(None, &tags(&[("env", "CAFÉ")])));
     }
 }

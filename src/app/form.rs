@@ -1,7 +1,7 @@
 //! The secret form (create, new version, properties): fields, validation as you type, and the
 //! parsers behind them. Pure: no I/O.
 
-use std::collections::BTreeMap;
+use crate::vault::Tags;
 
 use time::{OffsetDateTime, UtcOffset};
 
@@ -34,8 +34,8 @@ pub fn validate_name(name: &str) -> Result<(), String> {
 }
 
 /// One `key=value` per line, split at the first `=`; blank lines ignored.
-pub fn parse_tags(text: &str) -> Result<BTreeMap<String, String>, String> {
-    let mut tags = BTreeMap::new();
+pub fn parse_tags(text: &str) -> Result<Tags, String> {
+    let mut tags = Tags::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() {
@@ -70,7 +70,7 @@ pub fn parse_tags(text: &str) -> Result<BTreeMap<String, String>, String> {
 
 /// Tags as the form edits them; control characters shown as their pictures (a CR/LF in a tag stays
 /// in its line) and given back by `parse_tags`.
-pub fn format_tags(tags: &BTreeMap<String, String>) -> String {
+pub fn format_tags(tags: &Tags) -> String {
     use super::text::visible;
     tags.iter()
         .map(|(k, v)| format!("{}={}", visible(k), visible(v)))

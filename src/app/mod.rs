@@ -7,6 +7,7 @@ pub mod action;
 mod bindings;
 pub mod command;
 pub mod dates;
+mod engine;
 pub mod explain;
 pub mod export;
 pub mod filter;
@@ -103,11 +104,14 @@ pub struct App {
     /// Derived: the visible rows of the current list (filtered and sorted).
     pub rows: Vec<Row>,
     rows_dirty: bool,
-    /// The sort key of each row, and how many items the rows were made from (new pages merge in).
-    row_keys: Vec<rows::RowKey>,
-    rows_from_len: usize,
-    /// What the rows were made for: the list and the filter (a longer query searches only them).
-    rows_for: Option<(Screen, Tab, SortKey, String)>,
+    /// The open vault's list in sort order (new pages merge in), and its filter's matcher.
+    base: Option<rows::Base>,
+    engine: Option<engine::Engine>,
+    engine_rows_for: Option<rows::EngineRowsKey>,
+    /// Bumped whenever the list's data change other than by a page appended.
+    generation: u64,
+    /// Woken (from the matcher's threads) when the filter has a newer result: the loop draws it.
+    pub wake: std::sync::Arc<tokio::sync::Notify>,
     /// A secret to put the cursor on once the rows are recomputed (a created one).
     select_name: Option<String>,
     next_id: RequestId,
@@ -156,9 +160,11 @@ impl App {
             tick: 0,
             rows: Vec::new(),
             rows_dirty: true,
-            row_keys: Vec::new(),
-            rows_from_len: 0,
-            rows_for: None,
+            base: None,
+            engine: None,
+            engine_rows_for: None,
+            generation: 0,
+            wake: Default::default(),
             select_name: None,
             next_id: 1 << 32,
         }

@@ -1,22 +1,55 @@
 //! The visible rows of the current list (filtered and sorted), the cursors, and what is selected.
+//!
+//! The open vault's list keeps a sorted order of all its items (`Base`), made once per list and
+//! sort, with new pages merged in; the filter's tag/type terms pick from it, and its name part is
+//! matched off the UI thread by the [`Engine`](super::engine::Engine).
 
+use std::cmp::Ordering;
+
+use super::engine::{self, Engine};
 use super::filter::Filter;
-use super::{App, Screen, Tab};
+use super::{App, Screen, SortKey, Tab};
 use crate::vault::{DeletedProps, SecretProps};
 
-/// One visible row: an index into the underlying list and the matched character positions.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One visible row: an index into the underlying list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Row {
     pub index: usize,
-    pub matched: Vec<usize>,
 }
 
-/// A row's sort key, made once per item: (negated fuzzy score, lower-cased name), or a date.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum RowKey {
-    Name(i64, String),
-    Time(std::cmp::Reverse<Option<time::OffsetDateTime>>),
-    Expires(bool, Option<time::OffsetDateTime>),
+/// The open vault's list in sort order, unfiltered: made once per list and sort key.
+#[derive(Debug)]
+pub(super) struct Base {
+    made_for: (Tab, SortKey),
+    /// How many items of the list it holds (new pages are merged in from there).
+    len: usize,
+    order: Vec<usize>,
+}
+
+/// What rows made from the matcher's result were made for: the list, the sort, the tag/type terms.
+pub(super) type EngineRowsKey = (
+    (u8, u64),
+    SortKey,
+    Vec<(String, Option<String>)>,
+    Vec<String>,
+);
+
+/// Names compared as the list sorts them: ignoring ASCII case.
+fn cmp_names(a: &str, b: &str) -> Ordering {
+    a.bytes()
+        .map(|c| c.to_ascii_lowercase())
+        .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
+}
+
+/// The order of two items under a sort key; equal items keep the list's order (stable sorts).
+fn cmp_items(sort: SortKey, a: &SecretProps, b: &SecretProps) -> Ordering {
+    match sort {
+        SortKey::Name => cmp_names(&a.name, &b.name),
+        // Newest first; no date last.
+        SortKey::Updated => b.updated.cmp(&a.updated),
+        // Soonest first; no expiry last.
+        SortKey::Expires => (a.expires.is_none(), a.expires).cmp(&(b.expires.is_none(), b.expires)),
+    }
 }
 
 /// A selectable list's cursor and scroll position.
@@ -67,7 +100,8 @@ pub fn unversioned(mut p: SecretProps) -> SecretProps {
 }
 
 impl App {
-    /// Recomputes the visible rows if anything they depend on changed, and keeps the cursors inside.
+    /// Recomputes the visible rows if anything they depend on changed (or the matcher has a newer
+    /// result), and keeps the cursors inside.
     pub fn prepare(&mut self) {
         if self.rows_dirty {
             self.rows = self.compute_rows();
@@ -76,9 +110,17 @@ impl App {
                 self.select(&name);
             }
         }
+        if self.screen == Screen::Vault {
+            self.poll_engine();
+        }
         let h = list_height(self.size);
         let len = self.rows.len();
         self.cursor().clamp(len, h);
+    }
+
+    /// The filter as typed, parsed.
+    pub fn parsed_filter(&self) -> Filter {
+        Filter::parse(self.filter.value())
     }
 
     /// Puts the secret list's cursor on `name`, if it is a visible row.
@@ -97,209 +139,281 @@ impl App {
         pos.is_some()
     }
 
-    /// The sort key of one item, computed once (names lower-cased once, not per comparison).
-    fn sort_key(&self, p: &SecretProps, score: i64, fuzzy: bool) -> RowKey {
-        let score = if fuzzy && self.sort == super::SortKey::Name {
-            -score
-        } else {
-            0
-        };
-        match self.sort {
-            super::SortKey::Name => RowKey::Name(score, p.name.to_lowercase()),
-            super::SortKey::Updated => RowKey::Time(std::cmp::Reverse(p.updated)),
-            // Soonest first; no expiry last.
-            super::SortKey::Expires => RowKey::Expires(p.expires.is_none(), p.expires),
+    /// Item `i` of the open vault's current list.
+    fn item(&self, i: usize) -> Option<&SecretProps> {
+        let v = self.vault.as_ref()?;
+        match self.tab {
+            Tab::Secrets => v.secrets.get(i),
+            Tab::Deleted => v.deleted.get(i).map(|d| &d.props),
         }
     }
 
-    /// The rows (and their keys) of the items from `from` on, sorted.
-    fn rows_from(&self, from: usize) -> Vec<(RowKey, Row)> {
-        self.rows_among(from, None)
-    }
-
-    /// The rows of the items from `from` on — or, with `only`, of just those items — sorted.
-    fn rows_among(&self, from: usize, only: Option<&[usize]>) -> Vec<(RowKey, Row)> {
-        let wanted = |i: usize| i >= from && only.is_none_or(|o| o.binary_search(&i).is_ok());
-        let f = Filter::parse(self.filter.value());
-        let empty = std::collections::BTreeMap::new();
-        let fuzzy = !f.fuzzy.is_empty();
-        let mut out: Vec<(RowKey, Row)> = Vec::new();
-        match self.screen {
-            Screen::Vaults => {
-                for (i, v) in self.vaults.entries.iter().enumerate().skip(from) {
-                    if !wanted(i) {
-                        continue;
-                    }
-                    if let Some((s, matched)) = f.matches(&v.name, None, &empty) {
-                        // The picker keeps the list's order, best matches first.
-                        let key = RowKey::Name(if fuzzy { -s } else { 0 }, String::new());
-                        out.push((key, Row { index: i, matched }));
-                    }
-                }
-            }
-            Screen::Vault => {
-                let Some(vault) = &self.vault else {
-                    return Vec::new();
-                };
-                let props: Box<dyn Iterator<Item = &SecretProps>> = match self.tab {
-                    Tab::Secrets => Box::new(vault.secrets.iter()),
-                    Tab::Deleted => Box::new(vault.deleted.iter().map(|d| &d.props)),
-                };
-                for (i, p) in props.enumerate().skip(from) {
-                    if !wanted(i) {
-                        continue;
-                    }
-                    if let Some((s, matched)) =
-                        f.matches(&p.name, p.content_type.as_deref(), &p.tags)
-                    {
-                        out.push((self.sort_key(p, s, fuzzy), Row { index: i, matched }));
-                    }
-                }
-            }
-        }
-        // Stable: equal keys keep the list's order.
-        out.sort_by(|a, b| a.0.cmp(&b.0));
-        out
+    /// Which list the engine must hold: the tab and the data's generation.
+    fn engine_source(&self) -> (u8, u64) {
+        (self.tab as u8, self.generation)
     }
 
     fn compute_rows(&mut self) -> Vec<Row> {
-        // A query that extends the last one only narrows it: search the last matches, not all.
-        let now = (
-            self.screen,
-            self.tab,
-            self.sort,
-            self.filter.value().to_string(),
-        );
-        let narrowing = self
-            .rows_for
-            .take()
-            .is_some_and(|(screen, tab, sort, old)| {
-                let (a, b) = (Filter::parse(&old), Filter::parse(&now.3));
-                (screen, tab, sort) == (now.0, now.1, now.2)
-                    && a.tags == b.tags
-                    && a.types == b.types
-                    && b.fuzzy.starts_with(&a.fuzzy)
-            })
-            && self.rows_from_len == self.source_len();
-        self.rows_for = Some(now);
-        if narrowing && self.screen == Screen::Vault && self.row_keys.len() == self.rows.len() {
-            return self.narrow();
+        let f = self.parsed_filter();
+        match self.screen {
+            Screen::Vaults => {
+                self.engine_rows_for = None;
+                // The picker keeps the list's order, best matches first (stable).
+                let mut out: Vec<(u32, Row)> = self
+                    .vaults
+                    .entries
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(index, v)| Some((f.score(&v.name)?, Row { index })))
+                    .collect();
+                out.sort_by_key(|r| std::cmp::Reverse(r.0));
+                out.into_iter().map(|(_, r)| r).collect()
+            }
+            Screen::Vault => {
+                self.ensure_base();
+                if f.no_name_part() {
+                    self.engine_rows_for = None;
+                    return self.rows_from_base(&f, None);
+                }
+                self.feed_engine(&f);
+                let wait = engine::wait_ms(self.source_len());
+                let changed = self.engine.as_mut().is_some_and(|e| e.tick(wait));
+                let made_for = self.engine_rows_key(&f);
+                if !changed && self.engine_rows_for.as_ref() == Some(&made_for) {
+                    // The matcher has nothing newer: the rows shown are its latest result.
+                    return std::mem::take(&mut self.rows);
+                }
+                self.engine_rows_for = Some(made_for);
+                let buffer = std::mem::take(&mut self.rows);
+                self.rows_from_engine(&f, buffer)
+            }
         }
-        let mut only: Vec<usize> = Vec::new();
-        if narrowing {
-            only = self.rows.iter().map(|r| r.index).collect();
-            only.sort_unstable();
-        }
-        let all = self.rows_among(0, narrowing.then_some(only.as_slice()));
-        let (keys, rows): (Vec<RowKey>, Vec<Row>) = all.into_iter().unzip();
-        self.row_keys = keys;
-        self.rows_from_len = self.source_len();
-        rows
     }
 
-    /// A longer query: only the current rows are matched again, each keeping its key (the
-    /// lower-cased name is not made again; only a name key's score changes).
-    fn narrow(&mut self) -> Vec<Row> {
-        let f = Filter::parse(self.filter.value());
-        let fuzzy = !f.fuzzy.is_empty() && self.sort == super::SortKey::Name;
-        let old_keys = std::mem::take(&mut self.row_keys);
-        let old_rows = std::mem::take(&mut self.rows);
-        let Some(vault) = &self.vault else {
+    /// Makes the sorted order of the whole list, if the one kept is not for this list and sort.
+    fn ensure_base(&mut self) {
+        let made_for = (self.tab, self.sort);
+        if self.base.as_ref().is_some_and(|b| b.made_for == made_for) {
+            return;
+        }
+        let len = self.source_len();
+        let mut order: Vec<usize> = (0..len).collect();
+        let sort = self.sort;
+        let cmp = |a: &usize, b: &usize| match (self.item(*a), self.item(*b)) {
+            (Some(x), Some(y)) => cmp_items(sort, x, y),
+            _ => Ordering::Equal,
+        };
+        // Pages come in name order: sorting by name usually finds it done.
+        if !order.is_sorted_by(|a, b| cmp(a, b) != Ordering::Greater) {
+            order.sort_by(cmp);
+        }
+        self.base = Some(Base {
+            made_for,
+            len,
+            order,
+        });
+    }
+
+    /// The rows of the kept order that pass the filter; with `only`, just the items marked there.
+    fn rows_from_base(&self, f: &Filter, only: Option<&[bool]>) -> Vec<Row> {
+        let Some(base) = self.base.as_ref() else {
             return Vec::new();
         };
-        let item = |i: usize| match self.tab {
-            Tab::Secrets => vault.secrets.get(i),
-            Tab::Deleted => vault.deleted.get(i).map(|d| &d.props),
+        let plain = f.tags.is_empty() && f.types.is_empty();
+        base.order
+            .iter()
+            .copied()
+            .filter(|&i| only.is_none_or(|o| o.get(i).copied().unwrap_or(false)))
+            .filter(|&i| {
+                plain
+                    || self
+                        .item(i)
+                        .is_some_and(|p| f.passes(p.content_type.as_deref(), &p.tags))
+            })
+            .map(|index| Row { index })
+            .collect()
+    }
+
+    /// The matcher's latest result as rows: best first when sorted by name, else in the sort's
+    /// order; the tag/type terms applied.
+    fn rows_from_engine(&self, f: &Filter, mut rows: Vec<Row>) -> Vec<Row> {
+        rows.clear();
+        let Some(e) = self.engine.as_ref() else {
+            return rows;
         };
-        let mut out: Vec<(RowKey, Row)> = Vec::with_capacity(old_rows.len());
-        for (key, row) in old_keys.into_iter().zip(old_rows) {
-            let Some(p) = item(row.index) else {
-                continue;
-            };
-            let Some((score, matched)) = f.matches(&p.name, p.content_type.as_deref(), &p.tags)
-            else {
-                continue;
-            };
-            let key = match key {
-                RowKey::Name(_, name) => RowKey::Name(if fuzzy { -score } else { 0 }, name),
-                other => other,
-            };
-            out.push((
-                key,
-                Row {
-                    index: row.index,
-                    matched,
-                },
-            ));
+        let len = self.source_len();
+        if self.sort == SortKey::Name {
+            let plain = f.tags.is_empty() && f.types.is_empty();
+            let matched = e.matched();
+            rows.reserve(matched.len());
+            for index in matched {
+                let passes = plain
+                    || self
+                        .item(index)
+                        .is_some_and(|p| f.passes(p.content_type.as_deref(), &p.tags));
+                if index < len && passes {
+                    rows.push(Row { index });
+                }
+            }
+            return rows;
         }
-        // Stable, and mostly in order already: the previous rows were sorted.
-        out.sort_by(|a, b| a.0.cmp(&b.0));
-        let (keys, rows): (Vec<RowKey>, Vec<Row>) = out.into_iter().unzip();
-        self.row_keys = keys;
-        self.rows_from_len = self.source_len();
-        rows
+        let mut hit = vec![false; len];
+        for i in e.matched() {
+            if let Some(h) = hit.get_mut(i) {
+                *h = true;
+            }
+        }
+        self.rows_from_base(f, Some(&hit))
+    }
+
+    /// What rows made from the matcher's result depend on, besides that result.
+    fn engine_rows_key(&self, f: &Filter) -> EngineRowsKey {
+        (
+            self.engine_source(),
+            self.sort,
+            f.tags.clone(),
+            f.types.clone(),
+        )
+    }
+
+    /// Gives the engine the query and the names it does not have yet (made on first use).
+    fn feed_engine(&mut self, f: &Filter) {
+        let wake = self.wake.clone();
+        let source = self.engine_source();
+        let len = self.source_len();
+        let mut engine = self
+            .engine
+            .take()
+            .unwrap_or_else(|| Engine::new(std::sync::Arc::new(move || wake.notify_one())));
+        engine.feed(
+            source,
+            len,
+            |i| self.item(i).map(|p| p.name.as_str()),
+            &f.fuzzy,
+        );
+        self.engine = Some(engine);
+    }
+
+    /// Between changes: feeds the matcher the names it lacks (from the moment the filter line opens,
+    /// so the first keystroke finds them there; a big list over a few frames), and takes a newer
+    /// result from it.
+    fn poll_engine(&mut self) {
+        let f = self.parsed_filter();
+        if !self.filter_editing && f.no_name_part() {
+            return;
+        }
+        let (source, len) = (self.engine_source(), self.source_len());
+        let current = self
+            .engine
+            .as_ref()
+            .is_some_and(|e| e.source() == Some(source) && e.fed(len));
+        if !current {
+            self.feed_engine(&f);
+        }
+        if f.no_name_part() {
+            // The rows come from the kept order; the matcher only gets ready.
+            return;
+        }
+        let changed = self.engine.as_mut().is_some_and(|e| e.tick(0));
+        if changed {
+            self.engine_rows_for = Some(self.engine_rows_key(&f));
+            let buffer = std::mem::take(&mut self.rows);
+            self.rows = self.rows_from_engine(&f, buffer);
+        }
+    }
+
+    /// Whether the filter's matcher is still working (tests wait for it to settle).
+    pub fn filtering(&self) -> bool {
+        self.engine.as_ref().is_some_and(|e| e.running())
+            && self.screen == Screen::Vault
+            && !self.parsed_filter().no_name_part()
+    }
+
+    /// Prepares until the matcher has its final result (tests and benchmarks; the UI never waits).
+    pub fn settle_filter(&mut self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        self.prepare();
+        while self.filtering() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+            self.prepare();
+        }
     }
 
     /// The number of items the current list is made from.
     fn source_len(&self) -> usize {
-        match (self.screen, self.tab, &self.vault) {
-            (Screen::Vaults, _, _) => self.vaults.entries.len(),
-            (Screen::Vault, Tab::Secrets, Some(v)) => v.secrets.len(),
-            (Screen::Vault, Tab::Deleted, Some(v)) => v.deleted.len(),
-            _ => 0,
-        }
+        self.total()
     }
 
-    /// A page was appended to the current list: merge its rows into the sorted ones (keys made
-    /// once each), instead of sorting everything again. Pages come in name order, so usually the new
-    /// rows just go at the end.
+    /// A page was appended to the current list: merge its items into the sorted order (not
+    /// everything sorted again) and into the rows; the matcher gets the new names. The cursor
+    /// stays on the same secret.
     pub(super) fn extend_rows(&mut self) {
-        if self.rows_dirty || self.row_keys.len() != self.rows.len() {
+        let made_for = (self.tab, self.sort);
+        if self.rows_dirty || self.base.as_ref().is_none_or(|b| b.made_for != made_for) {
             self.rows_dirty = true;
             return;
         }
-        let new = self.rows_from(self.rows_from_len);
-        self.rows_from_len = self.source_len();
-        if new.is_empty() {
+        let len = self.source_len();
+        let sort = self.sort;
+        let Some(mut base) = self.base.take() else {
             return;
-        }
-        let at_end = match (self.row_keys.last(), new.first()) {
-            (Some(last), Some((first, _))) => last <= first,
+        };
+        let from = base.len.min(len);
+        let cmp = |a: &usize, b: &usize| match (self.item(*a), self.item(*b)) {
+            (Some(x), Some(y)) => cmp_items(sort, x, y),
+            _ => Ordering::Equal,
+        };
+        let mut new: Vec<usize> = (from..len).collect();
+        new.sort_by(cmp);
+        let at_end = match (base.order.last(), new.first()) {
+            (Some(last), Some(first)) => cmp(last, first) != Ordering::Greater,
             _ => true,
         };
+        let f = self.parsed_filter();
         if at_end {
-            for (k, r) in new {
-                self.row_keys.push(k);
-                self.rows.push(r);
+            base.order.extend_from_slice(&new);
+        } else {
+            let old = std::mem::take(&mut base.order);
+            let mut merged = Vec::with_capacity(old.len() + new.len());
+            let (mut a, mut b) = (old.into_iter().peekable(), new.iter().copied().peekable());
+            loop {
+                let take_old = match (a.peek(), b.peek()) {
+                    (Some(x), Some(y)) => cmp(x, y) != Ordering::Greater,
+                    (Some(_), None) => true,
+                    (None, Some(_)) => false,
+                    (None, None) => break,
+                };
+                let next = if take_old { a.next() } else { b.next() };
+                merged.extend(next);
             }
+            base.order = merged;
+        }
+        base.len = len;
+        self.base = Some(base);
+        if !f.no_name_part() {
+            // The matcher gets the new names; its result comes at the next frames.
+            self.feed_engine(&f);
             return;
         }
-        // The cursor stays on the same secret while rows are merged in above it.
+        let passes = |i: &usize| {
+            self.item(*i)
+                .is_some_and(|p| f.passes(p.content_type.as_deref(), &p.tags))
+        };
+        if at_end {
+            let plain = f.tags.is_empty() && f.types.is_empty();
+            let rows: Vec<Row> = new
+                .iter()
+                .filter(|i| plain || passes(i))
+                .map(|&index| Row { index })
+                .collect();
+            self.rows.extend(rows);
+            return;
+        }
         let selected = self
             .rows
             .get(self.current_cursor().selected)
             .map(|r| r.index);
-        let old_keys = std::mem::take(&mut self.row_keys);
-        let old_rows = std::mem::take(&mut self.rows);
-        let mut old = old_keys.into_iter().zip(old_rows).peekable();
-        let mut new = new.into_iter().peekable();
-        let mut keys = Vec::with_capacity(old.len() + new.len());
-        let mut rows = Vec::with_capacity(keys.capacity());
-        loop {
-            let take_old = match (old.peek(), new.peek()) {
-                (Some(a), Some(b)) => a.0 <= b.0,
-                (Some(_), None) => true,
-                (None, Some(_)) => false,
-                (None, None) => break,
-            };
-            let next = if take_old { old.next() } else { new.next() };
-            if let Some((k, r)) = next {
-                keys.push(k);
-                rows.push(r);
-            }
-        }
-        self.row_keys = keys;
-        self.rows = rows;
+        self.rows = self.rows_from_base(&f, None);
         if let Some(item) = selected {
             if let Some(pos) = self.rows.iter().position(|r| r.index == item) {
                 self.cursor().selected = pos;
@@ -307,14 +421,14 @@ impl App {
         }
     }
 
-    /// Marks the visible rows for recomputation (after changing the data, filter or tab directly).
+    /// Marks the visible rows for recomputation (after changing the data, the list or the sort).
     pub fn invalidate(&mut self) {
         self.rows_dirty = true;
-        // The data, the list or the sort changed: the rows are no base to narrow from.
-        self.rows_for = None;
+        self.base = None;
+        self.generation += 1;
     }
 
-    /// Only the filter was typed into: the rows may be narrowed rather than remade.
+    /// Only the filter was typed into: the rows are picked again, the order and names kept.
     pub(super) fn refilter(&mut self) {
         self.rows_dirty = true;
     }
@@ -406,7 +520,8 @@ impl App {
 
     /// Shows `name` in the secret list (filter cleared) with the cursor on it, after the next prepare.
     pub(super) fn reveal_in_list(&mut self, name: &str) {
-        let passes = Filter::parse(self.filter.value())
+        let passes = self
+            .parsed_filter()
             .matches(name, None, &Default::default())
             .is_some();
         if !passes {

@@ -1,5 +1,6 @@
 //! `App::update` and `App::on_response`: every action and worker response, no terminal, no network.
 
+use super::filter::Filter;
 use super::form;
 use super::*;
 use crate::vault::sources::{Source, VaultList};
@@ -103,7 +104,7 @@ fn press(app: &mut App, events: &[Event]) -> Vec<Effect> {
     draw(app);
     for e in events {
         out.extend(app.on_event(e));
-        app.prepare();
+        app.settle_filter();
         draw(app);
     }
     out
@@ -203,7 +204,7 @@ fn filter_narrows_ranks_and_clears_with_escape() {
         })
         .collect();
     assert_eq!(names, ["db-password"]);
-    assert_eq!(app.rows[0].matched, [0, 1, 3]);
+    assert_eq!(app.parsed_filter().highlights("db-password"), [0, 1, 3]);
     press(&mut app, &[key(KeyCode::Backspace)]);
     assert_eq!(app.rows.len(), 2);
     press(&mut app, &[key(KeyCode::Enter)]);
@@ -1512,7 +1513,7 @@ fn search_and_expiring_span_every_known_vault_and_open_the_secret_in_its_vault()
     let rows = app.across_rows(across::AcrossKind::Search, "passw");
     let names: Vec<(String, String)> = rows
         .iter()
-        .map(|(i, _)| {
+        .map(|i| {
             let it = &app.across.as_ref().expect("across").items[*i];
             (it.vault_name.clone(), it.props.name.clone())
         })
@@ -1521,7 +1522,7 @@ fn search_and_expiring_span_every_known_vault_and_open_the_secret_in_its_vault()
     assert!(names.contains(&("other".into(), "smtp-password".into())));
     // By time left: the 3-day one first, then the 60-day one, then those with no expiry.
     let rows = app.across_rows(across::AcrossKind::Expiring, "");
-    let first = &app.across.as_ref().expect("across").items[rows[0].0];
+    let first = &app.across.as_ref().expect("across").items[rows[0]];
     assert_eq!(
         (first.vault_name.as_str(), first.props.name.as_str()),
         ("other", "db-password")
@@ -1634,4 +1635,114 @@ fn a_vault_opened_again_shows_its_cached_names_at_once_then_the_fresh_list() {
     assert_eq!(names, ["a-new-one", "beta", "made-meanwhile"]);
     assert_eq!(app.selected_secret().map(|s| s.name.as_str()), Some("beta"));
     assert!(!screen_text(&mut app).contains("cached"));
+}
+
+/// The names of the rows shown, in order.
+fn shown_names(app: &App) -> Vec<String> {
+    app.rows
+        .iter()
+        .filter_map(|r| app.vault.as_ref().map(|v| v.secrets[r.index].name.clone()))
+        .collect()
+}
+
+/// What a full search of `names` for `query` finds, by the same scoring: best first, then
+/// shorter, then list order.
+fn expected_matches(names: &[String], query: &str) -> Vec<String> {
+    let f = Filter::parse(query);
+    let mut hits: Vec<(u32, usize, usize)> = names
+        .iter()
+        .enumerate()
+        .filter_map(|(i, n)| Some((f.score(n)?, n.len(), i)))
+        .collect();
+    hits.sort_by_key(|&(s, len, i)| (std::cmp::Reverse(s), len, i));
+    hits.into_iter().map(|(_, _, i)| names[i].clone()).collect()
+}
+
+#[test]
+fn a_big_list_is_matched_off_the_ui_thread_and_new_pages_join_the_result() {
+    let names: Vec<String> = (0..40_000)
+        .map(|i| format!("svc-{i:05}-{}", ["db-password", "api-key", "cache"][i % 3]))
+        .collect();
+    let mut list = VaultList::default();
+    list.add("https://v.localhost:1", Source::Flag);
+    let mut app = App::new(list);
+    app.size = (100, 30);
+    let ids = sent(&app.open_vault("https://v.localhost:1"));
+    let page = |app: &mut App, names: &[String], done: bool| {
+        app.on_response(Envelope {
+            id: ids[0].0,
+            response: Response::SecretsPage {
+                items: names.iter().map(|n| props(n)).collect(),
+                done,
+            },
+        });
+        app.settle_filter();
+    };
+    page(&mut app, &names[..20_000], false);
+    press(&mut app, &[ch('/')]);
+    press(&mut app, &"9dbp".chars().map(ch).collect::<Vec<_>>());
+    assert_eq!(
+        shown_names(&app),
+        expected_matches(&names[..20_000], "9dbp")
+    );
+    assert!(!shown_names(&app).is_empty());
+    // The rest of the list streams in while the filter is on: its matches join.
+    page(&mut app, &names[20_000..], true);
+    assert_eq!(shown_names(&app), expected_matches(&names, "9dbp"));
+    // Words match in any order; a narrowing query finds what a full search finds.
+    press(&mut app, &" 12".chars().map(ch).collect::<Vec<_>>());
+    assert_eq!(shown_names(&app), expected_matches(&names, "9dbp 12"));
+    press(&mut app, &vec![key(KeyCode::Backspace); 3]);
+    assert_eq!(shown_names(&app), expected_matches(&names, "9dbp"));
+}
+
+#[test]
+fn a_filter_keeps_the_sort_when_not_sorting_by_name() {
+    let mut app = loaded(&["db-a", "db-b", "api", "db-c"], &[]);
+    let day = |d: i64| Some(time::OffsetDateTime::UNIX_EPOCH + time::Duration::days(d));
+    if let Some(v) = app.vault.as_mut() {
+        for (p, d) in v.secrets.iter_mut().zip([3, 9, 5, 1]) {
+            p.updated = day(d);
+        }
+        v.secrets[2].tags.insert("env".into(), "prod".into());
+        v.secrets[3].tags.insert("env".into(), "prod".into());
+    }
+    app.sort = SortKey::Updated;
+    app.invalidate();
+    press(&mut app, &"/db".chars().map(ch).collect::<Vec<_>>());
+    assert_eq!(shown_names(&app), ["db-b", "db-a", "db-c"], "newest first");
+    press(
+        &mut app,
+        &" tag:env=prod".chars().map(ch).collect::<Vec<_>>(),
+    );
+    assert_eq!(shown_names(&app), ["db-c"]);
+}
+
+#[test]
+fn the_loop_is_woken_when_a_slow_result_is_ready() {
+    // Past 200,000 names a keystroke's frame does not wait for the matcher: it echoes the key
+    // with the previous rows, and the wake brings the result.
+    let names: Vec<String> = (0..210_000).map(|i| format!("n-{i:06}")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut app = loaded(&refs, &[]);
+    let wake = app.wake.clone();
+    let _ = app.on_event(&ch('/'));
+    app.prepare();
+    let _ = app.on_event(&ch('7'));
+    app.prepare();
+    assert_eq!(app.filter.value(), "7");
+    let expected = expected_matches(&names, "7").len();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        while app.rows.len() != expected || app.filtering() {
+            tokio::time::timeout(Duration::from_secs(30), wake.notified())
+                .await
+                .expect("woken with the result");
+            app.prepare();
+        }
+    });
+    assert_eq!(app.rows.len(), expected);
 }

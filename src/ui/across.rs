@@ -68,7 +68,7 @@ pub(super) fn across_lines(
         return (kind.title().into(), lines, false);
     };
     let mut last_bucket = None;
-    for (pos, (i, _matched)) in rows.iter().enumerate().skip(first).take(room) {
+    for (pos, i) in rows.iter().enumerate().skip(first).take(room) {
         let Some(it) = a.items.get(*i) else {
             continue;
         };

@@ -190,6 +190,7 @@ pub fn vaults(frame: &mut Frame, app: &App, t: &Theme, area: Rect) -> Option<(Re
         .iter()
         .filter_map(|e| e.tenant.as_deref())
         .any(|t| Some(t) != first_tenant);
+    let filter = app.parsed_filter();
     let rows: Vec<TableRow> = shown
         .filter_map(|i| {
             let r = &app.rows[i];
@@ -214,7 +215,7 @@ pub fn vaults(frame: &mut Frame, app: &App, t: &Theme, area: Rect) -> Option<(Re
                 TableRow::new(vec![
                     Cell::from(highlight(
                         &e.name,
-                        &r.matched,
+                        &filter.highlights(&e.name),
                         base,
                         t.matched().patch(base),
                     )),
@@ -333,6 +334,7 @@ pub fn secrets(frame: &mut Frame, app: &App, t: &Theme, area: Rect) -> Option<(R
     let cursor = app.current_cursor();
     let shown = in_view(app, area);
     let first = shown.start;
+    let filter = app.parsed_filter();
     let rows: Vec<TableRow> = shown
         .clone()
         .filter_map(|i| {
@@ -355,7 +357,12 @@ pub fn secrets(frame: &mut Frame, app: &App, t: &Theme, area: Rect) -> Option<(R
                 TableRow::new(vec![
                     Cell::from(marked(
                         mark_of(app, crate::app::Tab::Secrets, &p.name),
-                        highlight(&p.name, &r.matched, name_style, t.matched().patch(base)),
+                        highlight(
+                            &p.name,
+                            &filter.highlights(&p.name),
+                            name_style,
+                            t.matched().patch(base),
+                        ),
                         t,
                         base,
                     )),
@@ -433,6 +440,7 @@ pub fn deleted(frame: &mut Frame, app: &App, t: &Theme, area: Rect) -> Option<(R
     if !show_id {
         widths[3] = Constraint::Length(0);
     }
+    let filter = app.parsed_filter();
     let rows: Vec<TableRow> = shown
         .filter_map(|i| {
             let r = &app.rows[i];
@@ -453,7 +461,12 @@ pub fn deleted(frame: &mut Frame, app: &App, t: &Theme, area: Rect) -> Option<(R
                 TableRow::new(vec![
                     Cell::from(marked(
                         mark_of(app, crate::app::Tab::Deleted, &d.props.name),
-                        highlight(&d.props.name, &r.matched, base, t.matched().patch(base)),
+                        highlight(
+                            &d.props.name,
+                            &filter.highlights(&d.props.name),
+                            base,
+                            t.matched().patch(base),
+                        ),
                         t,
                         base,
                     )),

@@ -119,6 +119,14 @@ fn draw_tabs(frame: &mut Frame, app: &App, t: &Theme, area: Rect) -> Vec<(Rect, 
     let counter = |loading: bool| {
         if loading {
             format!("{} loading… {}", spinner(app), thousands(total))
+        } else if app.filtering() {
+            // A big list's matcher is still at work: what it found so far.
+            format!(
+                "{} matching… {} of {}",
+                spinner(app),
+                thousands(shown),
+                thousands(total)
+            )
         } else if shown != total {
             format!("{} of {}", thousands(shown), thousands(total))
         } else {
@@ -192,7 +200,7 @@ fn draw_filter(frame: &mut Frame, app: &App, t: &Theme, area: Rect) {
     if app.filter_editing {
         spans.extend(field_spans(app.filter.value(), app.filter.cursor(), t));
         spans.push(Span::styled(
-            "   fuzzy name · tag:k=v · type:json · Enter keep · Esc clear",
+            "   fuzzy name ('exact ^start end$ !not) · tag:k=v · type:json · Enter keep · Esc clear",
             t.muted(),
         ));
     } else {

@@ -37,7 +37,7 @@ fn help_lines(app: &App, ctx: Context, t: &Theme) -> Vec<Line<'static>> {
     if matches!(ctx, Context::Secrets | Context::Deleted | Context::Vaults) {
         lines.push(Line::raw(""));
         lines.push(Line::from(Span::styled(
-            " Filter: fuzzy name, tag:key=value, tag:key, type:json",
+            " Filter: fuzzy name (words in any order; 'exact ^start end$ !not), tag:key=value, tag:key, type:json",
             t.muted(),
         )));
     }

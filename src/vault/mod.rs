@@ -8,11 +8,13 @@ pub mod error;
 pub mod machine;
 pub mod secret;
 pub mod sources;
+pub mod tags;
 pub mod transport;
 pub mod worker;
 
 pub use error::{ErrorKind, VaultError};
 pub use secret::{DeletedProps, NewSecret, PropertiesPatch, SecretProps, SecretValue};
+pub use tags::Tags;
 pub use worker::{
     Envelope, Phase, PollConfig, Progress, Request, RequestId, Response, Worker, WorkerConfig,
 };

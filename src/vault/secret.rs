@@ -4,7 +4,7 @@
 //! Note: the SDK deserialises a value into its own `String` (`models::Secret::value`), which kvtui
 //! cannot zeroize; kvtui moves it into a [`SecretValue`] at once and keeps no other copy.
 
-use std::collections::BTreeMap;
+use super::Tags;
 use std::fmt;
 
 use azure_security_keyvault_secrets::models::{
@@ -49,7 +49,7 @@ pub struct SecretProps {
     pub version: Option<String>,
     pub enabled: bool,
     pub content_type: Option<String>,
-    pub tags: BTreeMap<String, String>,
+    pub tags: Tags,
     #[serde(with = "time::serde::rfc3339::option")]
     pub created: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339::option")]
@@ -172,7 +172,7 @@ pub fn take_value(secret: &mut Secret) -> SecretValue {
 pub struct NewSecret {
     pub value: SecretValue,
     pub content_type: Option<String>,
-    pub tags: BTreeMap<String, String>,
+    pub tags: Tags,
     pub enabled: bool,
     pub not_before: Option<OffsetDateTime>,
     pub expires: Option<OffsetDateTime>,
@@ -183,7 +183,7 @@ pub struct NewSecret {
 pub struct PropertiesPatch {
     pub enabled: Option<bool>,
     pub content_type: Option<String>,
-    pub tags: Option<BTreeMap<String, String>>,
+    pub tags: Option<Tags>,
     /// `Some(None)` cannot be expressed by the service (it ignores nulls): dates are set, not cleared.
     pub not_before: Option<OffsetDateTime>,
     pub expires: Option<OffsetDateTime>,
