@@ -8,12 +8,45 @@ use kvtui::vault::sources::{Source, VaultList};
 use kvtui::vault::{Envelope, Response, SecretProps};
 
 fn props(i: usize) -> SecretProps {
+    let at = time::OffsetDateTime::from_unix_timestamp(1_700_000_000 + i as i64).ok();
     SecretProps {
         name: format!("secret-{i:07}"),
-        id: format!("https://v.localhost/secrets/secret-{i:07}"),
+        id: format!("https://v.localhost:1/secrets/secret-{i:07}"),
         enabled: true,
+        content_type: Some("text/plain".into()),
+        tags: [("team".to_string(), format!("t{}", i % 7))].into(),
+        created: at,
+        updated: at,
+        recovery_level: Some("Recoverable+Purgeable".into()),
+        recoverable_days: Some(90),
         ..SecretProps::default()
     }
+}
+
+/// The names cache: writing the whole list, and reading it back (what a re-open waits for).
+fn names_cache(n: usize) {
+    let dir = tempfile::tempdir().expect("dir");
+    let cache = kvtui::cache::NamesCache::new(dir.path().join("names"));
+    let items: Vec<SecretProps> = (0..n).map(props).collect();
+    let vault = "https://v.localhost:1";
+    let t = Instant::now();
+    cache.save("local", vault, &items).expect("save");
+    let saved = t.elapsed();
+    let size: u64 = std::fs::read_dir(cache.dir())
+        .expect("dir")
+        .filter_map(|e| e.ok()?.metadata().ok())
+        .map(|m| m.len())
+        .sum();
+    let t = Instant::now();
+    let back = cache.load("local", vault).expect("load");
+    let loaded = t.elapsed();
+    assert_eq!(back.items.len(), n);
+    println!(
+        "  names cache: {:.1} MB, written in {:.0} ms, read back in {:.0} ms",
+        size as f64 / 1e6,
+        saved.as_secs_f64() * 1e3,
+        loaded.as_secs_f64() * 1e3
+    );
 }
 
 /// Streams `n` secrets in pages of 25 into a fresh app, preparing the rows after each page as the
@@ -118,5 +151,6 @@ fn main() {
             worst.as_secs_f64() * 1e3
         );
         filter_and_draw(&mut app);
+        names_cache(n);
     }
 }

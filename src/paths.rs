@@ -47,6 +47,15 @@ pub fn create_private_dir(dir: &Path) -> io::Result<()> {
 
 /// Writes `bytes` to `path` atomically (temporary file, fsync, rename), readable by the owner only.
 pub fn write_private_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_private_atomic_with(path, |w| w.write_all(bytes))
+}
+
+/// `write_private_atomic`, with the contents written by `write` (buffered): a big file is never
+/// held in memory whole.
+pub fn write_private_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -64,7 +73,11 @@ pub fn write_private_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
         tmp.as_file()
             .set_permissions(fs::Permissions::from_mode(0o600))?;
     }
-    tmp.write_all(bytes)?;
+    {
+        let mut w = io::BufWriter::with_capacity(64 * 1024, tmp.as_file_mut());
+        write(&mut w)?;
+        w.flush()?;
+    }
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     #[cfg(unix)]

@@ -175,9 +175,12 @@ impl App {
         self.next_id
     }
 
-    /// True while something animates (a job runs or a countdown shows): the event loop ticks only then.
+    /// True while something animates (a job runs, a countdown shows, the filter matches): the event
+    /// loop ticks only then.
     pub fn needs_tick(&self) -> bool {
+        // While the filter's matcher works, a tick also bounds a missed wake-up to 100 ms.
         !self.jobs.is_empty()
+            || self.filtering()
             || self
                 .clip
                 .as_ref()

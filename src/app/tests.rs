@@ -38,7 +38,7 @@ fn props(name: &str) -> SecretProps {
 
 fn deleted(name: &str, level: &str) -> DeletedProps {
     let mut p = props(name);
-    p.recovery_level = Some(level.into());
+    p.recovery_level = Some(level.to_string().into());
     DeletedProps {
         props: p,
         recovery_id: Some(format!("https://v.localhost/deletedsecrets/{name}")),

@@ -122,7 +122,7 @@ pub fn draw(frame: &mut Frame, app: &App, panel: &ValuePanel, t: &Theme, area: R
             "recovery",
             match (&p.recovery_level, p.recoverable_days) {
                 (Some(l), Some(d)) => format!("{l}, {d} days"),
-                (Some(l), None) => l.clone(),
+                (Some(l), None) => l.to_string(),
                 _ => "—".into(),
             },
         ));

@@ -5,6 +5,7 @@
 //! cannot zeroize; kvtui moves it into a [`SecretValue`] at once and keeps no other copy.
 
 use super::Tags;
+use std::borrow::Cow;
 use std::fmt;
 
 use azure_security_keyvault_secrets::models::{
@@ -58,7 +59,8 @@ pub struct SecretProps {
     pub not_before: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub expires: Option<OffsetDateTime>,
-    pub recovery_level: Option<String>,
+    /// One of a few words: the known ones are not allocated per secret (a big vault lists many).
+    pub recovery_level: Option<Cow<'static, str>>,
     pub recoverable_days: Option<i32>,
     /// Certificate-backed secrets are managed by Key Vault and read-only.
     pub managed: bool,
@@ -73,6 +75,24 @@ pub struct DeletedProps {
     pub scheduled_purge: Option<OffsetDateTime>,
 }
 
+/// A recovery level as text; the service's known levels shared, not allocated per secret.
+pub fn recovery_level(level: String) -> Cow<'static, str> {
+    const KNOWN: [&str; 8] = [
+        "Purgeable",
+        "Recoverable+Purgeable",
+        "Recoverable",
+        "Recoverable+ProtectedSubscription",
+        "CustomizedRecoverable+Purgeable",
+        "CustomizedRecoverable",
+        "CustomizedRecoverable+ProtectedSubscription",
+        "Recoverable+Purgeable+ProtectedSubscription",
+    ];
+    match KNOWN.iter().find(|k| **k == level) {
+        Some(k) => Cow::Borrowed(k),
+        None => Cow::Owned(level),
+    }
+}
+
 fn apply_attributes(p: &mut SecretProps, a: Option<&SecretAttributes>) {
     if let Some(a) = a {
         p.enabled = a.enabled.unwrap_or(true);
@@ -80,7 +100,10 @@ fn apply_attributes(p: &mut SecretProps, a: Option<&SecretAttributes>) {
         p.updated = a.updated;
         p.not_before = a.not_before;
         p.expires = a.expires;
-        p.recovery_level = a.recovery_level.as_ref().map(|l| l.to_string());
+        p.recovery_level = a
+            .recovery_level
+            .as_ref()
+            .map(|l| recovery_level(l.to_string()));
         p.recoverable_days = a.recoverable_days;
     } else {
         p.enabled = true;
