@@ -186,6 +186,7 @@ pub struct NamesCache {
 }
 
 /// Rows read back, and when they were written (Unix seconds).
+#[derive(Debug)]
 pub struct Cached {
     pub saved_at: i64,
     pub items: Vec<SecretProps>,

@@ -10,6 +10,8 @@ use crate::vault::{RequestId, SecretProps};
 #[derive(Clone, Debug)]
 pub enum Job {
     Discover,
+    /// The open vault's cached rows being read.
+    ReadNamesCache,
     ListSecrets,
     ListDeleted,
     /// The value panel's value.

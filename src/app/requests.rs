@@ -62,7 +62,6 @@ impl App {
             read_only,
             ..OpenVault::default()
         });
-        self.show_cached(url);
         self.screen = Screen::Vault;
         self.tab = Tab::Secrets;
         self.secrets_cursor = Default::default();
@@ -72,6 +71,7 @@ impl App {
         self.status = None;
         self.invalidate();
         effects.extend(self.list());
+        effects.extend(self.read_cached(url));
         effects.push(Effect::RecordRecent(url.to_string()));
         effects
     }
@@ -103,19 +103,35 @@ impl App {
         }
     }
 
-    /// A vault opened again: its cached rows at once, replaced by the fresh listing when it ends.
-    fn show_cached(&mut self, url: &str) {
-        let (Some(cache), Some(who)) = (self.names_cache.as_ref(), self.cache_who(url)) else {
+    /// A vault opened again: its cached rows are read off the UI thread (a big list is megabytes).
+    fn read_cached(&mut self, url: &str) -> Vec<Effect> {
+        let (Some(cache), Some(who)) = (self.names_cache.clone(), self.cache_who(url)) else {
+            return Vec::new();
+        };
+        self.send(
+            Job::ReadNamesCache,
+            Request::ReadNamesCache {
+                cache,
+                who,
+                vault: url.to_string(),
+            },
+        )
+    }
+
+    /// The cached rows, shown until the fresh listing ends and replaces them — unless that listing
+    /// has already shown rows of its own (or ended) by the time they are read.
+    pub(super) fn show_cached(&mut self, cached: crate::cache::Cached) {
+        let listing = self.running(|j| matches!(j, Job::ListSecrets));
+        let Some(v) = self.vault.as_mut() else {
             return;
         };
-        let Some(cached) = cache.load(&who, url) else {
+        if !listing || !v.secrets.is_empty() || v.fresh.is_some() {
             return;
-        };
-        if let Some(v) = self.vault.as_mut() {
-            v.secrets = cached.items.into();
-            v.cached_at = Some(cached.saved_at);
-            v.fresh = Some(Vec::new());
         }
+        v.secrets = cached.items.into();
+        v.cached_at = Some(cached.saved_at);
+        v.fresh = Some(Vec::new());
+        self.invalidate();
     }
 
     /// After a whole listing: keep it for the next open.
@@ -139,7 +155,9 @@ impl App {
         let mut effects = self.close_versions();
         effects.extend(self.close_value());
         self.vault = None;
-        effects.extend(self.cancel(|j| matches!(j, Job::ListSecrets | Job::ListDeleted)));
+        effects.extend(
+            self.cancel(|j| matches!(j, Job::ListSecrets | Job::ListDeleted | Job::ReadNamesCache)),
+        );
         effects
     }
 

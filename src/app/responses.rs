@@ -42,6 +42,12 @@ impl App {
                 self.on_diff(id, j, response)
             }
             Job::ListSecrets | Job::ListDeleted => self.on_page(id, job, response),
+            Job::ReadNamesCache => {
+                if let Response::CachedNames(Some(cached)) = response {
+                    self.show_cached(cached);
+                }
+                Vec::new()
+            }
             Job::Op(op) => self.on_op_response(id, op, response),
             Job::Form => self.on_form_response(response),
             Job::Value => {

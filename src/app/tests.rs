@@ -1588,11 +1588,24 @@ fn a_vault_opened_again_shows_its_cached_names_at_once_then_the_fresh_list() {
     };
     assert_eq!(who, "local");
     cache.save(&who, &vault, &items).expect("save");
-    // Again, in a new session: the cached rows before any answer.
+    // Again, in a new session: the cached rows, read off the UI thread, before any page.
     let mut app = App::new(VaultList::default());
     app.names_cache = Some(cache.clone());
     let ids = opened(&mut app);
-    app.prepare();
+    let read = |app: &mut App, ids: &[(RequestId, Request)]| {
+        let Some((id, Request::ReadNamesCache { cache, who, vault })) = ids
+            .iter()
+            .find(|(_, r)| matches!(r, Request::ReadNamesCache { .. }))
+        else {
+            panic!("the cache is read: {ids:?}")
+        };
+        app.on_response(Envelope {
+            id: *id,
+            response: Response::CachedNames(cache.load(who, vault)),
+        });
+        app.prepare();
+    };
+    read(&mut app, &ids);
     assert_eq!(app.rows.len(), 3, "cached rows at once");
     assert!(
         screen_text(&mut app).contains("cached"),
@@ -1634,6 +1647,20 @@ fn a_vault_opened_again_shows_its_cached_names_at_once_then_the_fresh_list() {
         .collect();
     assert_eq!(names, ["a-new-one", "beta", "made-meanwhile"]);
     assert_eq!(app.selected_secret().map(|s| s.name.as_str()), Some("beta"));
+    assert!(!screen_text(&mut app).contains("cached"));
+    // Read after the listing has shown rows of its own: not shown.
+    let mut app = App::new(VaultList::default());
+    app.names_cache = Some(cache.clone());
+    let ids = opened(&mut app);
+    app.on_response(Envelope {
+        id: ids[0].0,
+        response: Response::SecretsPage {
+            items: vec![props("fresh-one")],
+            done: false,
+        },
+    });
+    read(&mut app, &ids);
+    assert_eq!(shown_names(&app), ["fresh-one"]);
     assert!(!screen_text(&mut app).contains("cached"));
 }
 

@@ -113,6 +113,14 @@ pub(super) async fn execute(id: RequestId, request: Request, clients: Arc<Client
     let send = |r: Response| {
         let _ = tx.send((id, r));
     };
+    if let Request::ReadNamesCache { cache, who, vault } = request {
+        let cached = tokio::task::spawn_blocking(move || cache.load(&who, &vault))
+            .await
+            .ok()
+            .flatten();
+        send(Response::CachedNames(cached));
+        return;
+    }
     if let Request::Discover = request {
         match &clients.config.discovery {
             Some(cfg) => {
@@ -165,7 +173,7 @@ pub(super) async fn execute(id: RequestId, request: Request, clients: Arc<Client
             | Request::ExportEnv { vault, .. }
             | Request::Restore { vault, .. } => vault.clone(),
             Request::Copy { to, .. } => to.clone(),
-            Request::Discover => String::new(),
+            Request::Discover | Request::ReadNamesCache { .. } => String::new(),
         };
         // Requests about two vaults, or that need the worker's key.
         if let Some(done) = across_vaults(&request, &clients, &send).await {
@@ -493,6 +501,9 @@ pub(super) async fn operate(
             Ok(())
         }
         // Handled before: they involve the worker's key or two vaults.
-        Request::Discover | Request::Fingerprint { .. } | Request::Copy { .. } => Ok(()),
+        Request::Discover
+        | Request::ReadNamesCache { .. }
+        | Request::Fingerprint { .. }
+        | Request::Copy { .. } => Ok(()),
     }
 }

@@ -49,6 +49,12 @@ pub enum Request {
     ListSecrets {
         vault: String,
     },
+    /// The names cache's rows of a vault, read (and parsed) off the UI thread.
+    ReadNamesCache {
+        cache: crate::cache::NamesCache,
+        who: String,
+        vault: String,
+    },
     /// A listing for a view across vaults: as `ListSecrets`, but it supersedes nothing (the open
     /// vault's own listing runs beside it).
     ScanSecrets {
@@ -173,6 +179,8 @@ pub struct Progress {
 /// What the worker answers.
 #[derive(Debug)]
 pub enum Response {
+    /// The names cache's rows (`None`: nothing cached for this vault and identity).
+    CachedNames(Option<crate::cache::Cached>),
     /// One page of the secret list; `done` on the last.
     SecretsPage {
         items: Vec<SecretProps>,
@@ -441,6 +449,7 @@ async fn run(
 fn request_kind(r: &Request) -> &'static str {
     match r {
         Request::ListSecrets { .. } => "list secrets",
+        Request::ReadNamesCache { .. } => "read the names cache",
         Request::ScanSecrets { .. } => "list secrets (across vaults)",
         Request::GetSecret { .. } => "get secret",
         Request::ListVersions { .. } => "list versions",
