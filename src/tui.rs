@@ -237,6 +237,9 @@ fn clock(app: &mut App) {
     app.set_clock(time::OffsetDateTime::now_utc(), Instant::now());
 }
 
+/// The shortest time between two frames that only show what the worker changed.
+const FRAME_PACE: Duration = Duration::from_millis(30);
+
 /// Runs the TUI until the user quits.
 pub async fn run(
     mut app: App,
@@ -271,8 +274,13 @@ pub async fn run(
     let wake = app.wake.clone();
     let mut ticker = tokio::time::interval(Duration::from_millis(100));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    // What only the worker changed (pages streaming in) is drawn at most once a pace: 4,000 pages
+    // a minute need not be 4,000 frames. Keys, ticks and the filter's results draw at once.
+    let mut last_draw = Instant::now();
+    let mut draw_pending = false;
     loop {
         let mut effects = Vec::new();
+        let mut paced = false;
         tokio::select! {
             ev = events.next() => match ev {
                 Some(Ok(ev)) => {
@@ -292,10 +300,12 @@ pub async fn run(
                 while let Ok(env) = responses.try_recv() {
                     effects.extend(app.on_response(env));
                 }
+                paced = true;
             }
             _ = ticker.tick(), if app.needs_tick() => app.on_tick(),
             // The filter's matcher has a newer result (or more names to take): prepare draws it.
             _ = wake.notified() => {}
+            _ = tokio::time::sleep_until((last_draw + FRAME_PACE).into()), if draw_pending => {}
         }
         perform(
             effects,
@@ -309,9 +319,15 @@ pub async fn run(
         if app.quit {
             break;
         }
+        if paced && last_draw.elapsed() < FRAME_PACE {
+            draw_pending = true;
+            continue;
+        }
         clock(&mut app);
         app.prepare();
         draw(&mut terminal, &mut app)?;
+        last_draw = Instant::now();
+        draw_pending = false;
     }
     clip.hand_over_at_quit();
     Ok(())
