@@ -250,7 +250,7 @@ pub async fn run(
 ) -> Result<()> {
     install_panic_hook();
     let mut terminal = enter()?;
-    let _guard = Guard;
+    let guard = Guard;
     let size = terminal.size().context("reading the terminal size")?;
     app.size = (size.width, size.height);
     let LoopOptions {
@@ -329,6 +329,9 @@ pub async fn run(
         last_draw = Instant::now();
         draw_pending = false;
     }
+    // The terminal is given back first: handing a copied value to the keeper may wait on the
+    // clipboard's thread, and that wait is no longer a frozen screen.
+    drop(guard);
     clip.hand_over_at_quit();
     Ok(())
 }

@@ -170,11 +170,21 @@ fn x11_copy_clear_respect_and_keep_after_quit() {
     tui.send("q");
     assert!(tui.wait_exit().success());
     let pid_file = home.path().join("state/kvtui/clipboard-keeper.pid");
-    let keeper: u32 = std::fs::read_to_string(&pid_file)
-        .expect("the keeper wrote its PID")
-        .trim()
-        .parse()
-        .expect("pid");
+    // The keeper writes its PID as it starts, which may be after kvtui has exited.
+    let started = std::time::Instant::now();
+    let keeper: u32 = loop {
+        let pid = std::fs::read_to_string(&pid_file)
+            .ok()
+            .and_then(|t| t.trim().parse().ok());
+        if let Some(pid) = pid {
+            break pid;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "the keeper never wrote its PID"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
     let cmdline = std::fs::read(format!("/proc/{keeper}/cmdline")).unwrap_or_default();
     let environ = std::fs::read(format!("/proc/{keeper}/environ")).unwrap_or_default();
     assert!(String::from_utf8_lossy(&cmdline).contains("clipboard-keeper"));
