@@ -1,5 +1,95 @@
 //! Process hygiene for a tool that holds secrets in memory: no core dumps, and (on Linux) not
-//! dumpable, so neither a crash nor another process of the same user can read a value out of it.
+//! dumpable, so neither a crash nor another process of the same user can read a value out of it;
+//! and an allocator that wipes every block it frees, so a value's transient copies in code kvtui
+//! does not own (the SDK's JSON, the HTTP body, the views' strings) do not outlive their use.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// The system allocator that, once [`wipe_freed_memory`] is called (the TUI: not the local vault,
+/// whose throughput it would halve), wipes each block before it is freed, and the old block of a
+/// `realloc`. `benches/memory.rs` counts the copies of a value left in kvtui's memory.
+pub struct WipingAllocator;
+
+static WIPE: AtomicBool = AtomicBool::new(false);
+
+/// From now on every freed block is wiped.
+pub fn wipe_freed_memory() {
+    WIPE.store(true, Ordering::Relaxed);
+}
+
+/// Overwrites the stack below the caller's frame, where the frames it called left their locals
+/// (an unoptimized build keeps copies of a value's bytes there, e.g. while base64-encoding a copy).
+#[inline(never)]
+pub fn scrub_stack() {
+    let mut below = [0u8; 32 * 1024];
+    // SAFETY: a buffer of this frame's own.
+    unsafe { wipe(below.as_mut_ptr(), below.len()) };
+    std::hint::black_box(&below);
+}
+
+/// Zeroes `len` bytes at `p` in a way the compiler may not drop as a dead store before `free`.
+///
+/// # Safety
+/// `p` must be valid for writes of `len` bytes.
+unsafe fn wipe(p: *mut u8, len: usize) {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: the caller gives a block it owns; explicit_bzero is memset that is never elided.
+    unsafe {
+        libc::explicit_bzero(p.cast(), len)
+    };
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    {
+        // SAFETY: as above; `Zeroize` writes through volatile stores.
+        let block = unsafe { std::slice::from_raw_parts_mut(p, len) };
+        zeroize::Zeroize::zeroize(block);
+    }
+}
+
+// SAFETY: every call is passed to `System` with the same layouts; blocks are only written (wiped)
+// while still allocated.
+unsafe impl GlobalAlloc for WipingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller's contract for `alloc`, passed on.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: as above.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` is a live block of `layout.size()` bytes until `System.dealloc`.
+        unsafe {
+            if WIPE.load(Ordering::Relaxed) {
+                wipe(ptr, layout.size());
+            }
+            System.dealloc(ptr, layout)
+        }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if !WIPE.load(Ordering::Relaxed) {
+            // SAFETY: the caller's contract for `realloc`, passed on.
+            return unsafe { System.realloc(ptr, layout, new_size) };
+        }
+        // Never let the allocator move the contents and free the old block unwiped: a new block,
+        // the bytes copied, the old one wiped and freed.
+        // SAFETY: `new_size` with the old alignment is the layout `realloc`'s contract promises.
+        let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
+        // SAFETY: as in `alloc`.
+        let new = unsafe { System.alloc(new_layout) };
+        if !new.is_null() {
+            // SAFETY: both blocks are live and distinct; the copy is of the smaller size.
+            unsafe {
+                std::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
+                self.dealloc(ptr, layout);
+            }
+        }
+        new
+    }
+}
 
 /// Turns off core dumps and ptrace-style access by same-user processes. Best effort: a platform
 /// without these calls keeps its defaults.
@@ -45,6 +135,25 @@ pub fn core_dumps_allowed() -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_allocator_wipes_and_keeps_contents_across_realloc() {
+        use std::alloc::{GlobalAlloc, Layout};
+        let a = super::WipingAllocator;
+        let layout = Layout::from_size_align(16, 8).expect("layout");
+        // SAFETY: a block of this test's own, used within its layout.
+        unsafe {
+            let p = a.alloc(layout);
+            assert!(!p.is_null());
+            std::ptr::copy_nonoverlapping(b"0123456789abcdef".as_ptr(), p, 16);
+            let q = a.realloc(p, layout, 64);
+            assert!(!q.is_null());
+            assert_eq!(std::slice::from_raw_parts(q, 16), b"0123456789abcdef");
+            super::wipe(q, 64);
+            assert!(std::slice::from_raw_parts(q, 64).iter().all(|b| *b == 0));
+            a.dealloc(q, Layout::from_size_align(64, 8).expect("layout"));
+        }
+    }
+
     #[test]
     fn after_it_nothing_dumps_core() {
         super::no_core_dumps();

@@ -286,6 +286,7 @@ async fn run_tui(args: TuiArgs) -> Result<()> {
         tracing::info!(stale, "removed stale editor directories");
     }
     kvtui::hygiene::no_core_dumps();
+    kvtui::hygiene::wipe_freed_memory();
     // The demo writes nothing: its log (if asked for) goes to a private temporary directory.
     // A fresh private directory (0700, an unpredictable name, never one that exists), removed after.
     let demo_dir = if args.demo {
@@ -419,6 +420,11 @@ async fn run_tui_inner(args: &TuiArgs, demo_dir: Option<&std::path::Path>) -> Re
     }
     result
 }
+
+/// Every freed block is wiped: copies of values in the SDK's, hyper's and the views' transient
+/// buffers do not linger in freed memory.
+#[global_allocator]
+static ALLOCATOR: kvtui::hygiene::WipingAllocator = kvtui::hygiene::WipingAllocator;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

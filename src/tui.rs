@@ -316,6 +316,8 @@ pub async fn run(
             &mut terminal,
         );
         clear_if_due(&mut clip, &mut app, &mut terminal);
+        // What the calls above left on the stack (a copied value, in an unoptimized build) goes.
+        crate::hygiene::scrub_stack();
         if app.quit {
             break;
         }

@@ -118,19 +118,19 @@ impl App {
         )
     }
 
-    /// The cached rows, shown until the fresh listing ends and replaces them — unless that listing
-    /// has already shown rows of its own (or ended) by the time they are read.
+    /// The cached rows, shown until the fresh listing ends and replaces them (unless it has ended
+    /// by the time they are read). Its pages that came first go aside with the ones to come.
     pub(super) fn show_cached(&mut self, cached: crate::cache::Cached) {
         let listing = self.running(|j| matches!(j, Job::ListSecrets));
         let Some(v) = self.vault.as_mut() else {
             return;
         };
-        if !listing || !v.secrets.is_empty() || v.fresh.is_some() {
+        if !listing || v.fresh.is_some() {
             return;
         }
-        v.secrets = cached.items.into();
+        let first_pages = std::mem::replace(&mut v.secrets, cached.items.into());
+        v.fresh = Some(first_pages.to_vec());
         v.cached_at = Some(cached.saved_at);
-        v.fresh = Some(Vec::new());
         self.invalidate();
     }
 

@@ -1648,19 +1648,40 @@ fn a_vault_opened_again_shows_its_cached_names_at_once_then_the_fresh_list() {
     assert_eq!(names, ["a-new-one", "beta", "made-meanwhile"]);
     assert_eq!(app.selected_secret().map(|s| s.name.as_str()), Some("beta"));
     assert!(!screen_text(&mut app).contains("cached"));
-    // Read after the listing has shown rows of its own: not shown.
+    // Read after the listing's first page: the cached rows show, that page goes aside with the
+    // rest, and the whole fresh list replaces them at the end.
+    let mut app = App::new(VaultList::default());
+    app.names_cache = Some(cache.clone());
+    let ids = opened(&mut app);
+    let page = |app: &mut App, name: &str, done: bool| {
+        app.on_response(Envelope {
+            id: ids[0].0,
+            response: Response::SecretsPage {
+                items: vec![props(name)],
+                done,
+            },
+        });
+        app.prepare();
+    };
+    page(&mut app, "first-page", false);
+    read(&mut app, &ids);
+    assert_eq!(shown_names(&app), ["alpha", "beta", "gone-soon"]);
+    assert!(screen_text(&mut app).contains("cached"));
+    page(&mut app, "last-page", true);
+    assert_eq!(shown_names(&app), ["first-page", "last-page"]);
+    // Read after the listing ended: not shown.
     let mut app = App::new(VaultList::default());
     app.names_cache = Some(cache.clone());
     let ids = opened(&mut app);
     app.on_response(Envelope {
         id: ids[0].0,
         response: Response::SecretsPage {
-            items: vec![props("fresh-one")],
-            done: false,
+            items: vec![props("only")],
+            done: true,
         },
     });
     read(&mut app, &ids);
-    assert_eq!(shown_names(&app), ["fresh-one"]);
+    assert_eq!(shown_names(&app), ["only"]);
     assert!(!screen_text(&mut app).contains("cached"));
 }
 

@@ -109,6 +109,16 @@ impl Clients {
 }
 
 impl Clients {
+    /// Drops a vault's client: the next request gets a fresh connection. Done after a request that
+    /// carried a value, so the connection's buffers that held it in plain text (TLS records, HTTP/2
+    /// frames) are freed — and wiped by kvtui's allocator — instead of kept for reuse.
+    pub(super) fn forget(&self, vault: &str) {
+        self.by_vault
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&vault_key(vault));
+    }
+
     pub(super) fn get(&self, vault: &str) -> Result<Arc<SecretClient>, VaultError> {
         let key = vault_key(vault);
         let mut map = self.by_vault.lock().unwrap_or_else(|p| p.into_inner());

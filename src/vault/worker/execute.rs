@@ -154,6 +154,16 @@ pub(super) async fn execute(id: RequestId, request: Request, clients: Arc<Client
         }
         return;
     }
+    // The vaults whose connection a value went over (see `Clients::forget`).
+    let carried_value: Vec<String> = match &request {
+        Request::GetSecret { vault, .. }
+        | Request::SetSecret { vault, .. }
+        | Request::SetSecretWhenFree { vault, .. }
+        | Request::ExportEnv { vault, .. }
+        | Request::Fingerprint { vault, .. } => vec![vault.clone()],
+        Request::Copy { from, to, .. } => vec![from.clone(), to.clone()],
+        _ => Vec::new(),
+    };
     let result = async {
         let vault = match &request {
             Request::ListSecrets { vault }
@@ -208,6 +218,9 @@ pub(super) async fn execute(id: RequestId, request: Request, clients: Arc<Client
         }
     }
     .await;
+    for vault in &carried_value {
+        clients.forget(vault);
+    }
     if let Err(e) = result {
         tracing::warn!(id, error = %e.summary(), "request failed");
         send(Response::Failed(e));
