@@ -74,8 +74,21 @@ unsafe impl GlobalAlloc for WipingAllocator {
             // SAFETY: the caller's contract for `realloc`, passed on.
             return unsafe { System.realloc(ptr, layout, new_size) };
         }
-        // Never let the allocator move the contents and free the old block unwiped: a new block,
-        // the bytes copied, the old one wiped and freed.
+        // A block that already holds `new_size` stays where it is (a shrink wipes the tail it
+        // gives up); only then is it moved, never by the allocator itself, which would free the
+        // old block unwiped: a new block, the bytes copied, the old one wiped and freed.
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        {
+            // SAFETY: `ptr` is a live block from this allocator (glibc's malloc underneath).
+            let usable = unsafe { libc::malloc_usable_size(ptr.cast()) };
+            if new_size <= usable && layout.align() <= 16 {
+                if new_size < layout.size() {
+                    // SAFETY: the tail lies inside the live block.
+                    unsafe { wipe(ptr.add(new_size), layout.size() - new_size) };
+                }
+                return ptr;
+            }
+        }
         // SAFETY: `new_size` with the old alignment is the layout `realloc`'s contract promises.
         let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
         // SAFETY: as in `alloc`.
@@ -138,6 +151,8 @@ mod tests {
     #[test]
     fn the_allocator_wipes_and_keeps_contents_across_realloc() {
         use std::alloc::{GlobalAlloc, Layout};
+        // The wiping paths (this test binary's own allocator is not the wiping one).
+        super::wipe_freed_memory();
         let a = super::WipingAllocator;
         let layout = Layout::from_size_align(16, 8).expect("layout");
         // SAFETY: a block of this test's own, used within its layout.
@@ -145,12 +160,19 @@ mod tests {
             let p = a.alloc(layout);
             assert!(!p.is_null());
             std::ptr::copy_nonoverlapping(b"0123456789abcdef".as_ptr(), p, 16);
-            let q = a.realloc(p, layout, 64);
+            // Shrunk in place: the contents kept, the tail given up wiped.
+            let p = a.realloc(p, layout, 8);
+            assert_eq!(std::slice::from_raw_parts(p, 8), b"01234567");
+            let p = a.realloc(p, Layout::from_size_align(8, 8).expect("layout"), 16);
+            assert_eq!(std::slice::from_raw_parts(p, 16), b"01234567\0\0\0\0\0\0\0\0");
+            std::ptr::copy_nonoverlapping(b"0123456789abcdef".as_ptr(), p, 16);
+            // Grown past the block: moved, the contents kept.
+            let q = a.realloc(p, layout, 4096);
             assert!(!q.is_null());
             assert_eq!(std::slice::from_raw_parts(q, 16), b"0123456789abcdef");
-            super::wipe(q, 64);
-            assert!(std::slice::from_raw_parts(q, 64).iter().all(|b| *b == 0));
-            a.dealloc(q, Layout::from_size_align(64, 8).expect("layout"));
+            super::wipe(q, 4096);
+            assert!(std::slice::from_raw_parts(q, 4096).iter().all(|b| *b == 0));
+            a.dealloc(q, Layout::from_size_align(4096, 8).expect("layout"));
         }
     }
 
