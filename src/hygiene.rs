@@ -164,7 +164,10 @@ mod tests {
             let p = a.realloc(p, layout, 8);
             assert_eq!(std::slice::from_raw_parts(p, 8), b"01234567");
             let p = a.realloc(p, Layout::from_size_align(8, 8).expect("layout"), 16);
-            assert_eq!(std::slice::from_raw_parts(p, 16), b"01234567\0\0\0\0\0\0\0\0");
+            assert_eq!(
+                std::slice::from_raw_parts(p, 16),
+                b"01234567\0\0\0\0\0\0\0\0"
+            );
             std::ptr::copy_nonoverlapping(b"0123456789abcdef".as_ptr(), p, 16);
             // Grown past the block: moved, the contents kept.
             let q = a.realloc(p, layout, 4096);
