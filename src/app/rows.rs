@@ -148,6 +148,22 @@ impl App {
         }
     }
 
+    /// The order of two items of the current list (by index) under the current sort.
+    fn cmp_at(&self, a: usize, b: usize) -> Ordering {
+        match (self.item(a), self.item(b)) {
+            (Some(x), Some(y)) => cmp_items(self.sort, x, y),
+            _ => Ordering::Equal,
+        }
+    }
+
+    /// Whether item `i` passes the filter's tag and content-type terms.
+    fn passes_terms(&self, f: &Filter, i: usize) -> bool {
+        (f.tags.is_empty() && f.types.is_empty())
+            || self
+                .item(i)
+                .is_some_and(|p| f.passes(p.content_type.as_deref(), &p.tags))
+    }
+
     /// Which list the engine must hold: the tab and the data's generation.
     fn engine_source(&self) -> (u8, u64) {
         (self.tab as u8, self.generation)
@@ -176,16 +192,13 @@ impl App {
                     return self.rows_from_base(&f, None);
                 }
                 self.feed_engine(&f);
-                let wait = engine::wait_ms(self.source_len());
+                let wait = engine::wait_ms(self.total());
                 let changed = self.engine.as_mut().is_some_and(|e| e.tick(wait));
-                let made_for = self.engine_rows_key(&f);
-                if !changed && self.engine_rows_for.as_ref() == Some(&made_for) {
-                    // The matcher has nothing newer: the rows shown are its latest result.
-                    return std::mem::take(&mut self.rows);
+                if changed || self.engine_rows_for != Some(self.engine_rows_key(&f)) {
+                    self.take_engine_rows(&f);
                 }
-                self.engine_rows_for = Some(made_for);
-                let buffer = std::mem::take(&mut self.rows);
-                self.rows_from_engine(&f, buffer)
+                // Otherwise the matcher has nothing newer: the rows shown are its latest result.
+                std::mem::take(&mut self.rows)
             }
         }
     }
@@ -196,13 +209,9 @@ impl App {
         if self.base.as_ref().is_some_and(|b| b.made_for == made_for) {
             return;
         }
-        let len = self.source_len();
+        let len = self.total();
         let mut order: Vec<usize> = (0..len).collect();
-        let sort = self.sort;
-        let cmp = |a: &usize, b: &usize| match (self.item(*a), self.item(*b)) {
-            (Some(x), Some(y)) => cmp_items(sort, x, y),
-            _ => Ordering::Equal,
-        };
+        let cmp = |a: &usize, b: &usize| self.cmp_at(*a, *b);
         // Pages come in name order: sorting by name usually finds it done.
         if !order.is_sorted_by(|a, b| cmp(a, b) != Ordering::Greater) {
             order.sort_by(cmp);
@@ -219,17 +228,11 @@ impl App {
         let Some(base) = self.base.as_ref() else {
             return Vec::new();
         };
-        let plain = f.tags.is_empty() && f.types.is_empty();
         base.order
             .iter()
             .copied()
             .filter(|&i| only.is_none_or(|o| o.get(i).copied().unwrap_or(false)))
-            .filter(|&i| {
-                plain
-                    || self
-                        .item(i)
-                        .is_some_and(|p| f.passes(p.content_type.as_deref(), &p.tags))
-            })
+            .filter(|&i| self.passes_terms(f, i))
             .map(|index| Row { index })
             .collect()
     }
@@ -241,17 +244,12 @@ impl App {
         let Some(e) = self.engine.as_ref() else {
             return rows;
         };
-        let len = self.source_len();
+        let len = self.total();
         if self.sort == SortKey::Name {
-            let plain = f.tags.is_empty() && f.types.is_empty();
             let matched = e.matched();
             rows.reserve(matched.len());
             for index in matched {
-                let passes = plain
-                    || self
-                        .item(index)
-                        .is_some_and(|p| f.passes(p.content_type.as_deref(), &p.tags));
-                if index < len && passes {
+                if index < len && self.passes_terms(f, index) {
                     rows.push(Row { index });
                 }
             }
@@ -280,7 +278,7 @@ impl App {
     fn feed_engine(&mut self, f: &Filter) {
         let wake = self.wake.clone();
         let source = self.engine_source();
-        let len = self.source_len();
+        let len = self.total();
         let mut engine = self
             .engine
             .take()
@@ -302,7 +300,7 @@ impl App {
         if !self.filter_editing && f.no_name_part() {
             return;
         }
-        let (source, len) = (self.engine_source(), self.source_len());
+        let (source, len) = (self.engine_source(), self.total());
         let current = self
             .engine
             .as_ref()
@@ -314,12 +312,16 @@ impl App {
             // The rows come from the kept order; the matcher only gets ready.
             return;
         }
-        let changed = self.engine.as_mut().is_some_and(|e| e.tick(0));
-        if changed {
-            self.engine_rows_for = Some(self.engine_rows_key(&f));
-            let buffer = std::mem::take(&mut self.rows);
-            self.rows = self.rows_from_engine(&f, buffer);
+        if self.engine.as_mut().is_some_and(|e| e.tick(0)) {
+            self.take_engine_rows(&f);
         }
+    }
+
+    /// The rows become the matcher's latest result (their buffer reused).
+    fn take_engine_rows(&mut self, f: &Filter) {
+        self.engine_rows_for = Some(self.engine_rows_key(f));
+        let buffer = std::mem::take(&mut self.rows);
+        self.rows = self.rows_from_engine(f, buffer);
     }
 
     /// Whether the filter's matcher is still working (tests wait for it to settle).
@@ -339,11 +341,6 @@ impl App {
         }
     }
 
-    /// The number of items the current list is made from.
-    fn source_len(&self) -> usize {
-        self.total()
-    }
-
     /// A page was appended to the current list: merge its items into the sorted order (not
     /// everything sorted again) and into the rows; the matcher gets the new names. The cursor
     /// stays on the same secret.
@@ -353,16 +350,12 @@ impl App {
             self.rows_dirty = true;
             return;
         }
-        let len = self.source_len();
-        let sort = self.sort;
+        let len = self.total();
         let Some(mut base) = self.base.take() else {
             return;
         };
         let from = base.len.min(len);
-        let cmp = |a: &usize, b: &usize| match (self.item(*a), self.item(*b)) {
-            (Some(x), Some(y)) => cmp_items(sort, x, y),
-            _ => Ordering::Equal,
-        };
+        let cmp = |a: &usize, b: &usize| self.cmp_at(*a, *b);
         let mut new: Vec<usize> = (from..len).collect();
         new.sort_by(cmp);
         let at_end = match (base.order.last(), new.first()) {
@@ -395,15 +388,10 @@ impl App {
             self.feed_engine(&f);
             return;
         }
-        let passes = |i: &usize| {
-            self.item(*i)
-                .is_some_and(|p| f.passes(p.content_type.as_deref(), &p.tags))
-        };
         if at_end {
-            let plain = f.tags.is_empty() && f.types.is_empty();
             let rows: Vec<Row> = new
                 .iter()
-                .filter(|i| plain || passes(i))
+                .filter(|&&i| self.passes_terms(&f, i))
                 .map(|&index| Row { index })
                 .collect();
             self.rows.extend(rows);
