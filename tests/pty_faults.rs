@@ -46,11 +46,8 @@ fn a_hundred_steps_survive_faults_throttling_and_two_server_kills() {
         "11",
     ];
     let mut emu = support::start_emulator_at(dir.path(), port, &args);
-    let ca = emu.ready["ca_file"].as_str().expect("ca").to_string();
-    let url = emu.ready["vaults"]["faulty"]
-        .as_str()
-        .expect("vault")
-        .to_string();
+    let ca = emu.ca_file();
+    let url = emu.vault_url("faulty");
     let home = tempfile::tempdir().expect("home");
     let mut tui = Tui::start_with(
         &[
@@ -118,10 +115,7 @@ fn a_hundred_steps_survive_faults_throttling_and_two_server_kills() {
     }
     for i in 15..25 {
         let name = format!("fault-{i:02}");
-        only(&mut tui, &name, 30);
-        tui.send("x");
-        retried += until_done(&mut tui, &format!("Disabled '{name}'"), &name, "x");
-        all(&mut tui);
+        retried += press_on(&mut tui, &name, 30, "x", &format!("Disabled '{name}'"));
         steps += 1;
     }
     println!(
@@ -157,10 +151,7 @@ fn a_hundred_steps_survive_faults_throttling_and_two_server_kills() {
     tui.wait_for("PURGED ON");
     for (i, left) in [(0, 5), (1, 4), (2, 3)] {
         let name = format!("fault-{i:02}");
-        only(&mut tui, &name, left);
-        tui.send("r");
-        retried += until_done(&mut tui, &format!("Recovered '{name}'"), &name, "r");
-        all(&mut tui);
+        retried += press_on(&mut tui, &name, left, "r", &format!("Recovered '{name}'"));
         steps += 1;
     }
     for (i, left) in [(3, 2), (4, 1)] {
@@ -178,10 +169,13 @@ fn a_hundred_steps_survive_faults_throttling_and_two_server_kills() {
     // Copies of enabled secrets (a disabled one's value cannot be read).
     for i in (5..15).chain(25..30) {
         let name = format!("fault-{i:02}");
-        only(&mut tui, &name, 28);
-        tui.send("c");
-        retried += until_done(&mut tui, &format!("Copied value of '{name}'"), &name, "c");
-        all(&mut tui);
+        retried += press_on(
+            &mut tui,
+            &name,
+            28,
+            "c",
+            &format!("Copied value of '{name}'"),
+        );
         steps += 1;
     }
     println!(
@@ -200,7 +194,7 @@ fn a_hundred_steps_survive_faults_throttling_and_two_server_kills() {
         port,
         &["--vault", "faulty", "--data", &data_arg],
     );
-    let pem = std::fs::read_to_string(emu.ready["ca_file"].as_str().expect("ca")).expect("ca");
+    let pem = emu.ca_pem();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -344,6 +338,16 @@ fn until_done(tui: &mut Tui, done: &str, name: &str, key: &str) -> usize {
         );
         std::thread::sleep(Duration::from_millis(25));
     }
+}
+
+/// On the one secret `name` (of `total`), presses `key` until `done` shows (see `until_done`), then
+/// clears the filter. Returns how many times the key was pressed again.
+fn press_on(tui: &mut Tui, name: &str, total: usize, key: &str, done: &str) -> usize {
+    only(tui, name, total);
+    tui.send(key);
+    let again = until_done(tui, done, name, key);
+    all(tui);
+    again
 }
 
 /// Filters the list down to the one secret `name`, of `total`.
