@@ -114,11 +114,8 @@ fn main() {
         dir.path(),
         &["--vault", "big", "--seed", &seed_big, "--latency-ms", "10"],
     );
-    let ca = emu.ready["ca_file"].as_str().expect("ca").to_string();
-    let url = emu.ready["vaults"]["big"]
-        .as_str()
-        .expect("url")
-        .to_string();
+    let ca = emu.ca_file();
+    let url = emu.vault_url("big");
     let home = tempfile::tempdir().expect("home");
     let args = [
         "--vault",
@@ -221,11 +218,8 @@ fn main() {
     // 4. Listing 10,000 (no latency): kvtui against a raw keep-alive page loop, same server.
     let seed_ten = seed(dir.path(), "ten", 10_000);
     let emu = support::start_emulator(dir.path(), &["--vault", "ten", "--seed", &seed_ten]);
-    let ca = emu.ready["ca_file"].as_str().expect("ca").to_string();
-    let url = emu.ready["vaults"]["ten"]
-        .as_str()
-        .expect("url")
-        .to_string();
+    let ca = emu.ca_file();
+    let url = emu.vault_url("ten");
     let home = tempfile::tempdir().expect("home");
     let args = [
         "--vault",

@@ -202,11 +202,8 @@ fn certificate_backed_secrets_are_read_only() {
     )
     .expect("seed");
     let emu = support::start_emulator(dir.path(), &["--seed", seed.to_str().expect("utf-8")]);
-    let ca = std::fs::read_to_string(emu.ready["ca_file"].as_str().expect("ca")).expect("ca");
-    let url = emu.ready["vaults"]["certs"]
-        .as_str()
-        .expect("vault")
-        .to_string();
+    let ca = emu.ca_pem();
+    let url = emu.vault_url("certs");
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
         let c = kvtui::vault::transport::local_secret_client(&url, &ca).expect("client");

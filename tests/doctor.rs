@@ -75,8 +75,8 @@ fn doctor_passes_where_kvtui_works_and_fails_with_the_fix_where_it_would_not() {
             "--vault", "demo", "--vault", "rbac", "--seed", &seed, "--grant", &grant,
         ],
     );
-    let ca = emu.ready["ca_file"].as_str().expect("ca").to_string();
-    let url = |v: &str| emu.ready["vaults"][v].as_str().expect("vault").to_string();
+    let ca = emu.ca_file();
+    let url = |v: &str| emu.vault_url(v);
     let home = tempfile::tempdir().expect("home");
 
     // Passes: the local vault's own tokens, list and get allowed.
@@ -204,7 +204,7 @@ async fn in_a_cloud_shell_like_account_a_discovered_vault_opens_without_tenant()
             "2",
         ],
     );
-    let ca = emu.ready["ca_file"].as_str().expect("ca").to_string();
+    let ca = emu.ca_file();
     let tenants: Vec<String> = emu.ready["tenants"]
         .as_array()
         .expect("tenants")
@@ -269,10 +269,7 @@ async fn in_a_cloud_shell_like_account_a_discovered_vault_opens_without_tenant()
         bin.path().display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let guest = emu.ready["vaults"]["guest"]
-        .as_str()
-        .expect("guest")
-        .to_string();
+    let guest = emu.vault_url("guest");
     let arm = emu.ready["management_endpoint"]
         .as_str()
         .expect("arm")

@@ -109,11 +109,8 @@ fn kill_dash_nine_loses_no_acknowledged_write_and_a_torn_line_is_ignored() {
     let data_arg = data.to_str().expect("utf8").to_string();
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let emu = support::start_emulator(dir.path(), &["--data", &data_arg]);
-    let ca = std::fs::read_to_string(emu.ready["ca_file"].as_str().expect("ca")).expect("ca");
-    let url = emu.ready["vaults"]["demo"]
-        .as_str()
-        .expect("url")
-        .to_string();
+    let ca = emu.ca_pem();
+    let url = emu.vault_url("demo");
     let acknowledged: Vec<String> = rt.block_on(async {
         let c = kvtui::vault::transport::local_secret_client(&url, &ca).expect("client");
         futures::stream::iter(0..60)
@@ -147,10 +144,7 @@ fn kill_dash_nine_loses_no_acknowledged_write_and_a_torn_line_is_ignored() {
     drop(f);
 
     let emu = support::start_emulator(dir.path(), &["--data", &data_arg]);
-    let url = emu.ready["vaults"]["demo"]
-        .as_str()
-        .expect("url")
-        .to_string();
+    let url = emu.vault_url("demo");
     rt.block_on(async {
         let c = kvtui::vault::transport::local_secret_client(&url, &ca).expect("client");
         let mut names: Vec<String> = c
@@ -201,11 +195,8 @@ fn seed_fills_an_empty_data_file_once_and_bad_lines_are_named() {
     ];
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let emu = support::start_emulator(dir.path(), &args);
-    let ca = std::fs::read_to_string(emu.ready["ca_file"].as_str().expect("ca")).expect("ca");
-    let url = emu.ready["vaults"]["seeded"]
-        .as_str()
-        .expect("the seed's vault is served")
-        .to_string();
+    let ca = emu.ca_pem();
+    let url = emu.vault_url("seeded");
     rt.block_on(async {
         let c = kvtui::vault::transport::local_secret_client(&url, &ca).expect("client");
         let v = c
@@ -220,10 +211,7 @@ fn seed_fills_an_empty_data_file_once_and_bad_lines_are_named() {
     drop(emu);
     // Restarted with the same seed: the data (where api-key is deleted) wins.
     let emu = support::start_emulator(dir.path(), &args);
-    let url = emu.ready["vaults"]["seeded"]
-        .as_str()
-        .expect("url")
-        .to_string();
+    let url = emu.vault_url("seeded");
     rt.block_on(async {
         let c = kvtui::vault::transport::local_secret_client(&url, &ca).expect("client");
         assert_eq!(expect_err(c.get_secret("api-key", None).await).status, 404);
@@ -305,11 +293,8 @@ fn under_load_kill_dash_nine_loses_no_acknowledged_write() {
     let data_arg = data.to_str().expect("utf8").to_string();
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let emu = support::start_emulator(dir.path(), &["--data", &data_arg]);
-    let ca = std::fs::read_to_string(emu.ready["ca_file"].as_str().expect("ca")).expect("ca");
-    let url = emu.ready["vaults"]["demo"]
-        .as_str()
-        .expect("url")
-        .to_string();
+    let ca = emu.ca_pem();
+    let url = emu.vault_url("demo");
     let proc = Arc::new(Mutex::new(Some(emu.proc)));
     let acks = Arc::new(AtomicUsize::new(0));
     let start = std::time::Instant::now();
@@ -367,10 +352,7 @@ fn under_load_kill_dash_nine_loses_no_acknowledged_write() {
     );
     assert!(acked >= CLIENTS * OPS / 2, "the kill came half way");
     let emu = support::start_emulator(dir.path(), &["--data", &data_arg]);
-    let url = emu.ready["vaults"]["demo"]
-        .as_str()
-        .expect("url")
-        .to_string();
+    let url = emu.vault_url("demo");
     rt.block_on(async {
         let c = kvtui::vault::transport::local_secret_client(&url, &ca).expect("client");
         let mut checked = 0;

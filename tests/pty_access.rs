@@ -51,7 +51,7 @@ fn setup(extra: &[&str]) -> Setup {
     ];
     args.extend_from_slice(extra);
     let emu = support::start_emulator(dir.path(), &args);
-    let ca = emu.ready["ca_file"].as_str().expect("ca").to_string();
+    let ca = emu.ca_file();
     Setup {
         _dir: dir,
         home: tempfile::tempdir().expect("home"),
@@ -61,10 +61,7 @@ fn setup(extra: &[&str]) -> Setup {
 }
 
 fn kvtui(s: &Setup, vault: &str) -> Tui {
-    let url = s.emu.ready["vaults"][vault]
-        .as_str()
-        .expect("vault")
-        .to_string();
+    let url = s.emu.vault_url(vault);
     let endpoint = s.emu.ready["identity_endpoint"]
         .as_str()
         .expect("identity endpoint")
@@ -155,11 +152,8 @@ fn a_wrong_ca_is_a_certificate_problem_at_once() {
     // Another local vault's CA: valid, but not the one that signed this vault's certificate.
     let other = tempfile::tempdir().expect("other");
     let other_emu = support::start_emulator(other.path(), &[]);
-    let wrong_ca = other_emu.ready["ca_file"].as_str().expect("ca").to_string();
-    let url = s.emu.ready["vaults"]["rbac"]
-        .as_str()
-        .expect("vault")
-        .to_string();
+    let wrong_ca = other_emu.ca_file();
+    let url = s.emu.vault_url("rbac");
     let start = Instant::now();
     let mut tui = Tui::start_with(
         &["--vault", &url, "--ca", &wrong_ca, "--no-discovery"],
@@ -186,10 +180,7 @@ fn a_wrong_ca_is_a_certificate_problem_at_once() {
 #[test]
 fn no_credential_at_all_is_a_sign_in_page_and_r_retries() {
     let s = setup(&[]);
-    let url = s.emu.ready["vaults"]["rbac"]
-        .as_str()
-        .expect("vault")
-        .to_string();
+    let url = s.emu.vault_url("rbac");
     let empty = tempfile::tempdir().expect("empty PATH");
     let path = empty.path().display().to_string();
     let mut tui = Tui::start_with(
@@ -244,11 +235,8 @@ fn a_vault_in_another_tenant_opens_after_one_retry_and_its_tenant_is_remembered(
             seed.to_str().expect("utf-8"),
         ],
     );
-    let ca = emu.ready["ca_file"].as_str().expect("ca").to_string();
-    let guest = emu.ready["vaults"]["guest"]
-        .as_str()
-        .expect("vault")
-        .to_string();
+    let ca = emu.ca_file();
+    let guest = emu.vault_url("guest");
     assert_eq!(emu.ready["vault_tenants"]["guest"], OTHER);
     let home = tempfile::tempdir().expect("home");
     let args = [

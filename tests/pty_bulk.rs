@@ -43,11 +43,8 @@ fn marked_secrets_are_deleted_in_bulk_exported_without_values_and_copied_as_env_
             "1500",
         ],
     );
-    let ca = emu.ready["ca_file"].as_str().expect("ca").to_string();
-    let url = emu.ready["vaults"]["bulk"]
-        .as_str()
-        .expect("vault")
-        .to_string();
+    let ca = emu.ca_file();
+    let url = emu.vault_url("bulk");
     let home = tempfile::tempdir().expect("home");
     let mut tui = Tui::start_with(
         &[
@@ -190,8 +187,8 @@ fn search_everywhere_opens_a_secret_in_another_vault_and_expiring_lists_by_time_
             seed.to_str().expect("utf-8"),
         ],
     );
-    let ca = emu.ready["ca_file"].as_str().expect("ca").to_string();
-    let url = |v: &str| emu.ready["vaults"][v].as_str().expect("vault").to_string();
+    let ca = emu.ca_file();
+    let url = |v: &str| emu.vault_url(v);
     let home = tempfile::tempdir().expect("home");
     let mut tui = Tui::start_with(
         &[
@@ -317,8 +314,8 @@ fn two_vaults_compared_then_promoted_from_a_preview_and_again_changes_nothing() 
             seed.to_str().expect("utf-8"),
         ],
     );
-    let ca = emu.ready["ca_file"].as_str().expect("ca").to_string();
-    let url = |v: &str| emu.ready["vaults"][v].as_str().expect("vault").to_string();
+    let ca = emu.ca_file();
+    let url = |v: &str| emu.vault_url(v);
     let home = tempfile::tempdir().expect("home");
     let mut tui = Tui::start_with(
         &[
@@ -417,11 +414,8 @@ fn a_vault_opened_again_shows_cached_names_before_its_slow_listing_ends() {
         dir.path(),
         &["--vault", "bulk", "--seed", &seed, "--latency-ms", "1500"],
     );
-    let ca = emu.ready["ca_file"].as_str().expect("ca").to_string();
-    let url = emu.ready["vaults"]["bulk"]
-        .as_str()
-        .expect("vault")
-        .to_string();
+    let ca = emu.ca_file();
+    let url = emu.vault_url("bulk");
     let home = tempfile::tempdir().expect("home");
     let args = [
         "--vault",

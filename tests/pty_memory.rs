@@ -80,11 +80,8 @@ fn no_copy_of_a_value_outlives_its_panel() {
         dir.path(),
         &["--vault", "mem", "--seed", &seed.display().to_string()],
     );
-    let ca = emu.ready["ca_file"].as_str().expect("ca").to_string();
-    let url = emu.ready["vaults"]["mem"]
-        .as_str()
-        .expect("url")
-        .to_string();
+    let ca = emu.ca_file();
+    let url = emu.vault_url("mem");
     let home = tempfile::tempdir().expect("home");
     let args = [
         "--vault",

@@ -102,7 +102,7 @@ fn unmodified_quickstart_script_runs_and_shows_the_deleted_but_recoverable_confl
 
     // Once the deletion has completed (the script does not wait for it; poll as the SDKs do),
     // running it again with the same name gives the error the quickstart warns about.
-    let ca = std::fs::read_to_string(emu.ready["ca_file"].as_str().expect("ca")).expect("ca pem");
+    let ca = emu.ca_pem();
     let url = format!("https://quickstart.localhost:{}", emu.ready["port"]);
     let client = kvtui::vault::transport::local_secret_client(&url, &ca).expect("client");
     let rt = tokio::runtime::Runtime::new().expect("runtime");

@@ -43,6 +43,29 @@ pub struct EmulatorProc {
     pub ready: serde_json::Value,
 }
 
+impl EmulatorProc {
+    /// The CA file the ready file names (what `--ca` takes).
+    pub fn ca_file(&self) -> String {
+        self.ready["ca_file"]
+            .as_str()
+            .expect("the ready file names the CA file")
+            .to_string()
+    }
+
+    /// The CA certificate itself (PEM), for a client built in the test.
+    pub fn ca_pem(&self) -> String {
+        std::fs::read_to_string(self.ca_file()).expect("the CA file is readable")
+    }
+
+    /// The URL of the served vault `name`.
+    pub fn vault_url(&self, name: &str) -> String {
+        self.ready["vaults"][name]
+            .as_str()
+            .unwrap_or_else(|| panic!("the ready file names vault {name}"))
+            .to_string()
+    }
+}
+
 pub fn start_emulator(data: &Path, args: &[&str]) -> EmulatorProc {
     start_emulator_at(data, 0, args)
 }
