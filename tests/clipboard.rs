@@ -4,87 +4,12 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use support::pty::{demo_value, Tui};
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn need(tool: &str) {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        found,
-        "{tool} is needed for this test: apt-get install xvfb xclip tmux (.ci/run does)"
-    );
-}
-
-/// An Xvfb on a free display number.
-fn xvfb() -> (Killed, String) {
-    need("Xvfb");
-    for n in (200 + std::process::id() % 500)..(800 + std::process::id() % 500) {
-        if Path::new(&format!("/tmp/.X{n}-lock")).exists()
-            || Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
-        {
-            continue;
-        }
-        let child = Command::new("Xvfb")
-            .args([format!(":{n}"), "-nolisten".into(), "tcp".into()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Xvfb starts");
-        let mut x = Killed(child);
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(20) {
-            if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() {
-                return (x, format!(":{n}"));
-            }
-            if let Ok(Some(_)) = x.0.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-    panic!("no Xvfb display could be started");
-}
-
-fn xclip_out(display: &str) -> Option<String> {
-    let out = Command::new("xclip")
-        .args(["-o", "-selection", "clipboard"])
-        .env("DISPLAY", display)
-        .output()
-        .expect("xclip runs");
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-fn wait_clipboard(display: &str, want: Option<&str>, what: &str) {
-    let start = Instant::now();
-    loop {
-        let got = xclip_out(display);
-        if got.as_deref() == want || (want.is_none() && got.as_deref() == Some("")) {
-            return;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "{what}: clipboard holds {got:?}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
+use support::x11::{need, wait_clipboard, xclip_out, xvfb};
 
 fn open_secret(tui: &mut Tui, name: &str) {
     tui.wait_for("discovered");
@@ -146,7 +71,7 @@ fn x11_copy_clear_respect_and_keep_after_quit() {
         let mut i = other.stdin.take().expect("stdin");
         i.write_all(b"the user copied this").expect("write");
     }
-    let _other = Killed(other);
+    let _other = support::Proc(other);
     wait_clipboard(&display, Some("the user copied this"), "the user's copy");
     tui.wait_for("Clipboard left alone");
     assert_eq!(xclip_out(&display).as_deref(), Some("the user copied this"));

@@ -2,7 +2,8 @@
 //! of latency, random 503s, throttling (429) and cut connections, killed with SIGKILL twice and
 //! restarted on the same port (its data file keeps every acknowledged write) while kvtui runs.
 //! A hundred-odd steps: 30 secrets created through the form, 30 new versions, 15 property changes,
-//! 10 disabled, 5 deleted in bulk, 3 recovered, 2 purged, 15 values copied. Each step waits for
+//! 10 disabled, 5 deleted in bulk, 3 recovered, 2 purged, 15 values copied, one backed up to a
+//! file, deleted, purged and restored from it. Each step waits for
 //! kvtui's acknowledgement (a refused save is saved again, as a user would); afterwards the server
 //! holds exactly what was acknowledged, and kvtui never needed a restart. One thing it cannot
 //! prevent is printed: a PUT whose answer a cut connection lost is sent again by the SDK's retry
@@ -178,6 +179,40 @@ fn a_hundred_steps_survive_faults_throttling_and_two_server_kills() {
         );
         steps += 1;
     }
+    // Backed up to a file, deleted, purged, and restored from the file (every version back; the
+    // restore waits out the purge that kvtui itself just asked for).
+    let backups = tempfile::tempdir().expect("backups");
+    let file = backups.path().join("fault-05.kvbackup");
+    let path = file.display().to_string();
+    only(&mut tui, "fault-05", 28);
+    retried += back_up(&mut tui, &path);
+    steps += 1;
+    tui.send("d");
+    tui.wait_for("Delete 'fault-05' and all its versions?");
+    tui.send("y");
+    retried += until_done(&mut tui, "Deleted 'fault-05'", "fault-05", "");
+    all(&mut tui);
+    steps += 1;
+    tui.send("\t");
+    tui.wait_for("PURGED ON");
+    only(&mut tui, "fault-05", 1);
+    tui.send("P");
+    tui.wait_for("Type the secret's name to confirm");
+    tui.send("fault-05\r");
+    retried += until_done(&mut tui, "Purged 'fault-05' for good", "fault-05", "");
+    all(&mut tui);
+    tui.send("\t");
+    tui.wait_for("TAGS");
+    steps += 1;
+    tui.send(&format!(":restore {path}\r"));
+    retried += until_done(
+        &mut tui,
+        &format!("Restored 'fault-05' from {path}"),
+        &path,
+        "",
+    );
+    tui.wait_for("fault-05");
+    steps += 1;
     println!(
         "{steps} steps in {:?}, {retried} retried by hand",
         started.elapsed()
@@ -311,6 +346,35 @@ fn save_form(tui: &mut Tui, title: &str, done: &str) -> usize {
     }
     // `done` is said once the form has closed.
     again
+}
+
+/// In the backup dialog of the selected secret, replaces the proposed path with `path` and backs up;
+/// when a fault refuses it (the status names the path), asks again. Returns how many times.
+fn back_up(tui: &mut Tui, path: &str) -> usize {
+    let mut again = 0;
+    let t = Instant::now();
+    let done = format!("Backed up to {path}");
+    let failed = format!("{path}:");
+    loop {
+        tui.send("b");
+        tui.wait_for("every version, sealed by the vault");
+        tui.send(&format!("\x15{path}\r"));
+        loop {
+            let screen = tui.screen();
+            if screen.contains(&done) {
+                return again;
+            }
+            if screen.lines().any(|l| l.contains(&failed) && l.contains("explains")) {
+                break;
+            }
+            assert!(
+                t.elapsed() < Duration::from_secs(90),
+                "{done} never came:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        again += 1;
+    }
 }
 
 /// Waits for `done`; when the request about `name` failed (the status says so and that `!`

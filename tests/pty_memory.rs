@@ -58,9 +58,18 @@ fn copies_in(pid: u32, needle: &[u8]) -> Option<usize> {
     readable.then_some(count)
 }
 
-#[test]
-#[cfg(target_os = "linux")]
-fn no_copy_of_a_value_outlives_its_panel() {
+/// A vault holding `canary` (the value looked for) and `other`, and kvtui on it in a pty with
+/// `extra` arguments and `env`. `None` (after stopping kvtui) when its memory is unreadable here.
+struct Scene {
+    _dir: tempfile::TempDir,
+    _home: tempfile::TempDir,
+    _emu: support::EmulatorProc,
+    tui: Tui,
+    pid: u32,
+    canary: String,
+}
+
+fn scene(extra: &[&str], env: &[(&str, Option<&str>)]) -> Option<Scene> {
     let dir = tempfile::tempdir().expect("dir");
     let canary = format!(
         "kvtui-canary-{:x}",
@@ -83,25 +92,43 @@ fn no_copy_of_a_value_outlives_its_panel() {
     let ca = emu.ca_file();
     let url = emu.vault_url("mem");
     let home = tempfile::tempdir().expect("home");
-    let args = [
+    let mut args = vec![
         "--vault",
         url.as_str(),
         "--ca",
         ca.as_str(),
         "--no-discovery",
         "--no-cache",
-        "--clipboard",
-        "osc52",
     ];
-    let mut tui = Tui::start_with(&args, home.path(), &[]);
+    args.extend_from_slice(extra);
+    let mut tui = Tui::start_with(&args, home.path(), env);
     tui.wait_for("canary");
     let pid = tui.child.process_id().expect("pid");
     if copies_in(pid, canary.as_bytes()).is_none() {
         println!("kvtui's memory is not readable here (run as root): nothing checked");
         tui.send("q");
         tui.wait_exit();
-        return;
+        return None;
     }
+    Some(Scene {
+        _dir: dir,
+        _home: home,
+        _emu: emu,
+        tui,
+        pid,
+        canary,
+    })
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn no_copy_of_a_value_outlives_its_panel() {
+    // Bound whole: the scene's emulator and directories live as long as the test.
+    let Some(mut scene) = scene(&["--clipboard", "osc52"], &[]) else {
+        return;
+    };
+    let (pid, canary) = (scene.pid, scene.canary.clone());
+    let tui = &mut scene.tui;
     let mut found = Vec::new();
     let mut count = |when: &str| {
         let n = copies_in(pid, canary.as_bytes()).unwrap_or_default();
@@ -153,4 +180,44 @@ fn no_copy_of_a_value_outlives_its_panel() {
         found.iter().all(|(_, n)| *n == 0),
         "copies of the value left in memory: {found:?}"
     );
+}
+
+/// The system clipboard (X11, through arboard, under Xvfb): while a copy is pending the clipboard
+/// owner holds the value by design (it must serve it to whoever pastes); once kvtui has cleared
+/// it, no copy is left in kvtui's memory.
+#[test]
+#[cfg(target_os = "linux")]
+fn no_copy_of_a_value_outlives_the_x11_clear() {
+    support::x11::need("xclip");
+    let (_x, display) = support::x11::xvfb();
+    let Some(mut scene) = scene(
+        &["--clipboard", "system", "--clipboard-clear-after", "3"],
+        &[
+            ("DISPLAY", Some(&display)),
+            ("WAYLAND_DISPLAY", None),
+            ("SSH_TTY", None),
+            ("SSH_CONNECTION", None),
+            ("TMUX", None),
+        ],
+    )
+    else {
+        return;
+    };
+    let (pid, canary) = (scene.pid, scene.canary.clone());
+    let tui = &mut scene.tui;
+    tui.send("c");
+    tui.wait_for("Copied value of 'canary' to the clipboard");
+    // The copy really reached the X clipboard (xclip reads it in its own process).
+    support::x11::wait_clipboard(&display, Some(&canary), "after the copy");
+    let pending = copies_in(pid, canary.as_bytes()).unwrap_or_default();
+    println!("{:<58} {pending} copies", "copied (X11), the clear pending");
+    tui.wait_for("Clipboard cleared (value of 'canary')");
+    support::x11::wait_clipboard(&display, None, "after the clear");
+    std::thread::sleep(Duration::from_secs(3));
+    let after = copies_in(pid, canary.as_bytes()).unwrap_or_default();
+    println!("{:<58} {after} copies", "copied (X11), cleared, 3 s later");
+    tui.send("q");
+    tui.wait_exit();
+    assert!(pending >= 1, "the pending copy is served from kvtui's memory");
+    assert_eq!(after, 0, "copies of the value left after the X11 clear");
 }

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod pty;
+pub mod x11;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
