@@ -211,9 +211,17 @@ fn filter_narrows_ranks_and_clears_with_escape() {
     assert!(!app.filter_editing);
     assert_eq!(app.filter.value(), "db");
     assert_eq!(app.rows.len(), 2, "Enter keeps the filter");
+    press(&mut app, &[key(KeyCode::Down)]);
+    let found = app.selected_secret().map(|p| p.name.clone());
+    assert!(found.is_some());
     press(&mut app, &[key(KeyCode::Esc)]);
     assert_eq!(app.rows.len(), 4, "Esc clears it");
     assert_eq!(app.screen, Screen::Vault, "and does not leave the vault");
+    assert_eq!(
+        app.selected_secret().map(|p| p.name.clone()),
+        found,
+        "the secret found stays selected"
+    );
 }
 
 #[test]

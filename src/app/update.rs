@@ -102,6 +102,10 @@ impl App {
             }
             Action::Back => {
                 if !self.filter.is_empty() {
+                    // The secret found stays selected in the whole list.
+                    if let (Screen::Vault, Tab::Secrets) = (self.screen, self.tab) {
+                        self.select_name = self.selected_secret().map(|p| p.name.clone());
+                    }
                     self.filter.clear();
                     self.invalidate();
                 } else if self.status.as_ref().is_some_and(|s| s.error) {
