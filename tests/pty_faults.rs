@@ -364,7 +364,10 @@ fn back_up(tui: &mut Tui, path: &str) -> usize {
             if screen.contains(&done) {
                 return again;
             }
-            if screen.lines().any(|l| l.contains(&failed) && l.contains("explains")) {
+            if screen
+                .lines()
+                .any(|l| l.contains(&failed) && l.contains("explains"))
+            {
                 break;
             }
             assert!(

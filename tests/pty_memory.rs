@@ -199,8 +199,7 @@ fn no_copy_of_a_value_outlives_the_x11_clear() {
             ("SSH_CONNECTION", None),
             ("TMUX", None),
         ],
-    )
-    else {
+    ) else {
         return;
     };
     let (pid, canary) = (scene.pid, scene.canary.clone());
@@ -218,6 +217,9 @@ fn no_copy_of_a_value_outlives_the_x11_clear() {
     println!("{:<58} {after} copies", "copied (X11), cleared, 3 s later");
     tui.send("q");
     tui.wait_exit();
-    assert!(pending >= 1, "the pending copy is served from kvtui's memory");
+    assert!(
+        pending >= 1,
+        "the pending copy is served from kvtui's memory"
+    );
     assert_eq!(after, 0, "copies of the value left after the X11 clear");
 }
