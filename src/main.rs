@@ -426,15 +426,42 @@ async fn run_tui_inner(args: &TuiArgs, demo_dir: Option<&std::path::Path>) -> Re
 #[global_allocator]
 static ALLOCATOR: kvtui::hygiene::WipingAllocator = kvtui::hygiene::WipingAllocator;
 
+/// With `RUST_BACKTRACE=1` (common in developers' shells) every error value the SDK makes captures
+/// a backtrace, and azure_core makes one per request and drops it (a missing optional header):
+/// unwinding the stack each time was ~5 % of kvtui's CPU while a big vault streamed in. Errors that
+/// reach the user are shown as text, never with a backtrace, so library backtraces are turned off
+/// unless the user asked for them with `RUST_LIB_BACKTRACE`; a panic still prints its backtrace
+/// under `RUST_BACKTRACE`. Called while the process has one thread (setting the environment later
+/// would race with readers of it).
+fn quiet_library_backtraces() {
+    if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
+        std::env::set_var("RUST_LIB_BACKTRACE", "0");
+    }
+}
+
+/// The TUI runs on one thread: the event loop, the vault worker and its connections are tasks
+/// that each run for well under a millisecond, and handing every page of a listing from one
+/// thread to another (the connection, the request, the worker, the loop) cost more CPU than
+/// parsing it. Work that takes longer has threads of its own (the names cache, the matcher, the
+/// clipboard). The local vault serves many clients and gets a thread per core.
+fn runtime_for(command: &Option<Command>) -> std::io::Result<tokio::runtime::Runtime> {
+    match command {
+        None => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+        _ => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build(),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // Read while the process has one thread: the time crate refuses to read it later.
     let offset = time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC);
     let _ = LOCAL_OFFSET.set(offset);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    quiet_library_backtraces();
+    let runtime = match runtime_for(&cli.command) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("kvtui: cannot start the async runtime: {e}");

@@ -240,6 +240,19 @@ fn clock(app: &mut App) {
 /// The shortest time between two frames that only show what the worker changed.
 const FRAME_PACE: Duration = Duration::from_millis(30);
 
+/// The shortest time between two frames that only show more pages of a listing (a count and a
+/// spinner moving): ten a second look as live, and each frame costs what a page does.
+const STREAM_PACE: Duration = Duration::from_millis(100);
+
+/// Whether a response only brings more of a listing that is still coming.
+fn streaming(response: &crate::vault::Response) -> bool {
+    use crate::vault::Response;
+    matches!(
+        response,
+        Response::SecretsPage { done: false, .. } | Response::DeletedPage { done: false, .. }
+    )
+}
+
 /// Runs the TUI until the user quits.
 pub async fn run(
     mut app: App,
@@ -277,10 +290,12 @@ pub async fn run(
     // What only the worker changed (pages streaming in) is drawn at most once a pace: 4,000 pages
     // a minute need not be 4,000 frames. Keys, ticks and the filter's results draw at once.
     let mut last_draw = Instant::now();
-    let mut draw_pending = false;
+    // When a frame held back by the pace is drawn (`None`: none is held back).
+    let mut draw_at: Option<Instant> = None;
     loop {
         let mut effects = Vec::new();
-        let mut paced = false;
+        // The pace for this turn's frame: `None` draws at once.
+        let mut pace: Option<Duration> = None;
         tokio::select! {
             ev = events.next() => match ev {
                 Some(Ok(ev)) => {
@@ -296,16 +311,18 @@ pub async fn run(
                 None => break,
             },
             Some(env) = responses.recv() => {
+                let mut only_pages = streaming(&env.response);
                 effects.extend(app.on_response(env));
                 while let Ok(env) = responses.try_recv() {
+                    only_pages &= streaming(&env.response);
                     effects.extend(app.on_response(env));
                 }
-                paced = true;
+                pace = Some(if only_pages { STREAM_PACE } else { FRAME_PACE });
             }
             _ = ticker.tick(), if app.needs_tick() => app.on_tick(),
             // The filter's matcher has a newer result (or more names to take): prepare draws it.
             _ = wake.notified() => {}
-            _ = tokio::time::sleep_until((last_draw + FRAME_PACE).into()), if draw_pending => {}
+            _ = tokio::time::sleep_until(draw_at.unwrap_or(last_draw).into()), if draw_at.is_some() => {}
         }
         perform(
             effects,
@@ -321,15 +338,20 @@ pub async fn run(
         if app.quit {
             break;
         }
-        if paced && last_draw.elapsed() < FRAME_PACE {
-            draw_pending = true;
-            continue;
+        if let Some(pace) = pace {
+            // A frame already held back keeps the earlier of the two times.
+            let at = last_draw + pace;
+            let at = draw_at.map_or(at, |d| d.min(at));
+            if Instant::now() < at {
+                draw_at = Some(at);
+                continue;
+            }
         }
         clock(&mut app);
         app.prepare();
         draw(&mut terminal, &mut app)?;
         last_draw = Instant::now();
-        draw_pending = false;
+        draw_at = None;
     }
     // The terminal is given back first: handing a copied value to the keeper may wait on the
     // clipboard's thread, and that wait is no longer a frozen screen.
