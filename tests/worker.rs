@@ -85,7 +85,7 @@ async fn every_request_type() {
     };
     assert_eq!(value.expose(), "v2");
     assert_eq!(format!("{value:?}"), "SecretValue(<redacted>)");
-    assert_eq!(props.tags.get("env").map(String::as_str), Some("test"));
+    assert_eq!(props.tags.get("env"), Some("test"));
     let Response::Value { value, .. } = one(
         &w,
         &mut rx,

@@ -365,8 +365,8 @@ mod tests {
     #[test]
     fn tags_split_at_the_first_equals() {
         let t = parse_tags("env=prod\n\nurl = https://x?a=b \nempty=").expect("tags");
-        assert_eq!(t.get("url").map(String::as_str), Some("https://x?a=b"));
-        assert_eq!(t.get("empty").map(String::as_str), Some(""));
+        assert_eq!(t.get("url"), Some("https://x?a=b"));
+        assert_eq!(t.get("empty"), Some(""));
         assert_eq!(
             parse_tags("novalue"),
             Err("line 1: expected key=value".into())
@@ -401,7 +401,7 @@ mod tests {
         f.tags = LinesField::new("env=prod");
         let s = f.new_secret(now(), UtcOffset::UTC).expect("valid");
         assert_eq!(s.expires, Some(now() + Duration::days(30)));
-        assert_eq!(s.tags.get("env").map(String::as_str), Some("prod"));
+        assert_eq!(s.tags.get("env"), Some("prod"));
         assert!(s.enabled);
     }
 

@@ -239,7 +239,10 @@ impl App {
                     self.jobs.insert(id, job);
                     return Vec::new();
                 }
-                vault.secrets = vault.fresh_with_changes().into();
+                let mut fresh = vault.fresh_with_changes();
+                // Pages grew it by doubling: a third of a big vault's list could be spare room.
+                fresh.shrink_to_fit();
+                vault.secrets = fresh.into();
                 vault.cached_at = None;
                 let (url, items) = (vault.url.clone(), vault.secrets.share());
                 effects.extend(self.save_names(&url, items));
@@ -252,6 +255,7 @@ impl App {
                 if !done {
                     self.jobs.insert(id, job);
                 } else {
+                    vault.secrets.shrink_to_fit();
                     let (url, items) = (vault.url.clone(), vault.secrets.share());
                     effects.extend(self.save_names(&url, items));
                 }
@@ -261,6 +265,8 @@ impl App {
                 vault.deleted.extend(items);
                 if !done {
                     self.jobs.insert(id, job);
+                } else {
+                    vault.deleted.shrink_to_fit();
                 }
                 Tab::Deleted
             }
