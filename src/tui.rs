@@ -287,8 +287,9 @@ pub async fn run(
     let wake = app.wake.clone();
     let mut ticker = tokio::time::interval(Duration::from_millis(100));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    // What only the worker changed (pages streaming in) is drawn at most once a pace: 4,000 pages
-    // a minute need not be 4,000 frames. Keys, ticks and the filter's results draw at once.
+    // What only the worker changed (pages streaming in, progress) is drawn at most once a pace:
+    // 4,000 pages a minute need not be 4,000 frames. Keys, ticks, the filter's results and the end
+    // of a request draw at once.
     let mut last_draw = Instant::now();
     // When a frame held back by the pace is drawn (`None`: none is held back).
     let mut draw_at: Option<Instant> = None;
@@ -311,13 +312,22 @@ pub async fn run(
                 None => break,
             },
             Some(env) = responses.recv() => {
-                let mut only_pages = streaming(&env.response);
-                effects.extend(app.on_response(env));
-                while let Ok(env) = responses.try_recv() {
+                let (mut only_pages, mut ended) = (true, false);
+                let mut take = |env: crate::vault::Envelope| {
                     only_pages &= streaming(&env.response);
-                    effects.extend(app.on_response(env));
+                    ended |= env.response.is_final();
+                    app.on_response(env)
+                };
+                effects.extend(take(env));
+                while let Ok(env) = responses.try_recv() {
+                    effects.extend(take(env));
                 }
-                pace = Some(if only_pages { STREAM_PACE } else { FRAME_PACE });
+                // What ended (a listing's last page, a save, a delete) shows at once.
+                pace = match (ended, only_pages) {
+                    (true, _) => None,
+                    (false, true) => Some(STREAM_PACE),
+                    (false, false) => Some(FRAME_PACE),
+                };
             }
             _ = ticker.tick(), if app.needs_tick() => app.on_tick(),
             // The filter's matcher has a newer result (or more names to take): prepare draws it.
