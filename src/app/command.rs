@@ -147,7 +147,7 @@ impl App {
                 } else {
                     Tab::Deleted
                 };
-                self.invalidate();
+                self.reorder();
                 effects
             }
             ("versions", _) if in_vault => {

@@ -213,7 +213,7 @@ impl App {
         {
             if tab != self.tab {
                 self.tab = tab;
-                self.invalidate();
+                self.reorder();
             }
         } else if let Some(i) = clicked_row.filter(|i| *i < self.rows.len()) {
             self.cursor().selected = i;

@@ -421,6 +421,13 @@ impl App {
         self.rows_dirty = true;
     }
 
+    /// Another tab or sort: the rows are ordered again; the data (and the matcher's names, which
+    /// are the tab's list) unchanged.
+    pub(super) fn reorder(&mut self) {
+        self.rows_dirty = true;
+        self.base = None;
+    }
+
     /// The total count of the current list (before filtering).
     pub fn total(&self) -> usize {
         match (self.screen, self.tab, &self.vault) {

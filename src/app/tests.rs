@@ -189,6 +189,26 @@ fn navigation_moves_and_clamps() {
 }
 
 #[test]
+fn opening_clearing_the_filter_tabs_and_sorts_keep_the_matchers_names() {
+    // The matcher holds the list's names; only new data makes it take them again (100,000 names
+    // cost frames to feed, which the first keystrokes would wait behind).
+    let mut app = loaded(
+        &["api-key", "db-password", "db-connection", "cache"],
+        &["old"],
+    );
+    let before = app.generation;
+    press(&mut app, &[ch('/'), ch('d'), ch('b')]);
+    assert_eq!(app.rows.len(), 2);
+    press(&mut app, &[key(KeyCode::Esc), ch('/'), key(KeyCode::Enter)]);
+    assert_eq!(app.screen, Screen::Vault);
+    press(&mut app, &[key(KeyCode::Tab), key(KeyCode::Tab), ch('s')]);
+    assert_eq!(app.generation, before, "no data changed");
+    assert_eq!(app.rows.len(), 4);
+    press(&mut app, &[ch('/'), ch('c'), ch('a')]);
+    assert_eq!(app.rows.len(), 1, "the kept names still match");
+}
+
+#[test]
 fn filter_narrows_ranks_and_clears_with_escape() {
     let mut app = loaded(&["api-key", "db-password", "db-connection", "cache"], &[]);
     press(&mut app, &[ch('/'), ch('d'), ch('b'), ch('p')]);

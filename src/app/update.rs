@@ -71,7 +71,7 @@ impl App {
                 // A new filter, as in k9s; Esc clears, Enter keeps.
                 self.filter_editing = true;
                 self.filter.clear();
-                self.invalidate();
+                self.refilter();
             }
             Action::Refresh => return self.refresh(),
             Action::Back if in_vault && self.stop_batch() => {}
@@ -107,7 +107,7 @@ impl App {
                         self.select_name = self.selected_secret().map(|p| p.name.clone());
                     }
                     self.filter.clear();
-                    self.invalidate();
+                    self.refilter();
                 } else if self.status.as_ref().is_some_and(|s| s.error) {
                     self.status = None;
                 } else if self.screen == Screen::Vault {
@@ -132,11 +132,11 @@ impl App {
                     Tab::Secrets => Tab::Deleted,
                     Tab::Deleted => Tab::Secrets,
                 };
-                self.invalidate();
+                self.reorder();
             }
             Action::Sort if in_vault => {
                 self.sort = self.sort.next();
-                self.invalidate();
+                self.reorder();
                 self.info(format!("sorted by {}", self.sort.label()));
             }
             Action::New if in_vault => self.open_form('n'),
@@ -283,7 +283,7 @@ impl App {
             _ => return Vec::new(),
         }
         *self.cursor() = Default::default();
-        self.invalidate();
+        self.refilter();
         Vec::new()
     }
 
