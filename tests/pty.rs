@@ -163,3 +163,34 @@ fn ctrl_c_quits_and_restores_the_terminal() {
         .map(|p| p.screen().alternate_screen())
         .unwrap_or(true));
 }
+
+/// The screen follows the terminal's size: the layout is made for the new size and nothing of the
+/// old frame is left (kvtui keeps the size from resize events, not by asking before each frame).
+#[test]
+fn resizing_the_terminal_redraws_for_the_new_size() {
+    let home = tempfile::tempdir().expect("home");
+    let mut tui = Tui::start(&["--demo"], home.path());
+    tui.wait_for("discovered");
+    tui.send("\r");
+    tui.wait_for("Secrets (55)");
+    let hints = |row: &String| row.starts_with(" Enter open");
+    tui.resize(60, 16);
+    let rows = tui.wait_rows("the hint line on the last of 16 rows", |r| {
+        r.len() == 16 && r.last().is_some_and(hints)
+    });
+    assert!(
+        !rows.iter().any(|r| r.contains("TAGS")),
+        "no room for tags at 60 columns"
+    );
+    tui.resize(140, 40);
+    let rows = tui.wait_rows("the hint line on the last of 40 rows", |r| {
+        r.len() == 40 && r.last().is_some_and(hints)
+    });
+    let text = rows.join("\n");
+    assert!(!hints(&rows[15]), "the old hint line is gone:\n{text}");
+    assert!(text.contains("TAGS"), "{text}");
+    // The list fills the taller screen (the demo has 55 secrets).
+    assert!(rows[30].contains("✓"), "{text}");
+    tui.send("q");
+    tui.wait_exit();
+}

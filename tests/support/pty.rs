@@ -139,6 +139,54 @@ impl Tui {
             .unwrap_or_default()
     }
 
+    /// Every row of the screen, as wide as the terminal (`screen` trims).
+    pub fn rows(&self) -> Vec<String> {
+        self.parser
+            .lock()
+            .map(|p| {
+                let (_, cols) = p.screen().size();
+                p.screen().rows(0, cols.into()).collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Waits until `ok` holds for the screen's rows; returns them.
+    pub fn wait_rows(&self, what: &str, ok: impl Fn(&[String]) -> bool) -> Vec<String> {
+        let start = Instant::now();
+        loop {
+            let rows = self.rows();
+            if ok(&rows) {
+                return rows;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "{what} never came; the screen:\n{}",
+                rows.join("\n")
+            );
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    /// Resizes the terminal (the program gets SIGWINCH), and the screen model with it.
+    pub fn resize(&mut self, cols: u16, rows: u16) {
+        self._master
+            .resize(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("resize");
+        if let Ok(mut p) = self.parser.lock() {
+            if let (Some(r), Some(c)) = (
+                std::num::NonZeroU16::new(rows),
+                std::num::NonZeroU16::new(cols),
+            ) {
+                p.set_size(r, c);
+            }
+        }
+    }
+
     pub fn send(&mut self, keys: &str) {
         self.writer.write_all(keys.as_bytes()).expect("write");
         self.writer.flush().expect("flush");
