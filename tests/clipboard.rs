@@ -12,9 +12,7 @@ use support::pty::{demo_value, Tui};
 use support::x11::{need, wait_clipboard, xclip_out, xvfb};
 
 fn open_secret(tui: &mut Tui, name: &str) {
-    tui.wait_for("discovered");
-    tui.send("\r");
-    tui.wait_for("Secrets (55)");
+    tui.open_demo();
     tui.send(&format!("/{name}\r"));
     tui.wait_for("1 of 55");
 }

@@ -12,9 +12,7 @@ use support::pty::{demo_value, has_row, Tui};
 fn the_life_of_a_secret_in_the_demo() {
     let home = tempfile::tempdir().expect("home");
     let mut tui = Tui::start(&["--demo"], home.path());
-    tui.wait_for("discovered");
-    tui.send("\r");
-    tui.wait_for("Secrets (55)");
+    tui.open_demo();
 
     // Filter to it and open it: masked.
     tui.send("/db-password");
@@ -126,9 +124,7 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 fn idle_for_two_seconds_writes_nothing_to_the_terminal() {
     let home = tempfile::tempdir().expect("home");
     let mut tui = Tui::start(&["--demo"], home.path());
-    tui.wait_for("discovered");
-    tui.send("\r");
-    tui.wait_for("Secrets (55)");
+    tui.open_demo();
     // Let loading and discovery settle: nothing animates once the counters are final.
     tui.wait_gone("loading");
     std::thread::sleep(Duration::from_millis(500));
@@ -170,9 +166,7 @@ fn ctrl_c_quits_and_restores_the_terminal() {
 fn resizing_the_terminal_redraws_for_the_new_size() {
     let home = tempfile::tempdir().expect("home");
     let mut tui = Tui::start(&["--demo"], home.path());
-    tui.wait_for("discovered");
-    tui.send("\r");
-    tui.wait_for("Secrets (55)");
+    tui.open_demo();
     let hints = |row: &String| row.starts_with(" Enter open");
     tui.resize(60, 16);
     let rows = tui.wait_rows("the hint line on the last of 16 rows", |r| {

@@ -17,12 +17,6 @@ fn row<'a>(screen: &'a str, name: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no row {name}:\n{screen}"))
 }
 
-fn open_demo(tui: &mut Tui) {
-    tui.wait_for("discovered");
-    tui.send("\r");
-    tui.wait_for("Secrets (55)");
-}
-
 fn filter(tui: &mut Tui, name: &str) {
     tui.send(&format!("/{name}\r"));
     tui.wait_for(&format!("/{name}"));
@@ -39,7 +33,7 @@ fn esc(tui: &mut Tui, gone: &str) {
 fn create_with_tags_and_expiry_and_a_pasted_multi_line_value() {
     let home = tempfile::tempdir().expect("home");
     let mut tui = Tui::start(&["--demo"], home.path());
-    open_demo(&mut tui);
+    tui.open_demo();
     tui.send("n");
     tui.wait_for("new secret");
     tui.send("bad_name");
@@ -76,7 +70,7 @@ fn create_with_tags_and_expiry_and_a_pasted_multi_line_value() {
 fn deleted_but_recoverable_cancel_recover_and_purge_then_create() {
     let home = tempfile::tempdir().expect("home");
     let mut tui = Tui::start(&["--demo"], home.path());
-    open_demo(&mut tui);
+    tui.open_demo();
 
     // Cancel: back to the form with everything typed.
     tui.send("nretired-api-key\tnew-value\tmy/type");
@@ -147,7 +141,7 @@ fn edit_smtp_password(home: &Path, editor: &str, runtime: &Path) -> Tui {
             ("XDG_RUNTIME_DIR", Some(&r)),
         ],
     );
-    open_demo(&mut tui);
+    tui.open_demo();
     filter(&mut tui, "smtp-password");
     tui.wait_for("1 of 55");
     tui.send("E");
@@ -203,7 +197,7 @@ fn edit_in_editor_makes_a_new_version_and_leaves_no_file() {
 fn disable_then_re_enable_a_version() {
     let home = tempfile::tempdir().expect("home");
     let mut tui = Tui::start(&["--demo"], home.path());
-    open_demo(&mut tui);
+    tui.open_demo();
     filter(&mut tui, "db-password");
     tui.wait_for("1 of 55");
     tui.send("v");
@@ -238,7 +232,7 @@ fn disable_then_re_enable_a_version() {
 fn read_only_refuses_delete_with_the_reason_and_the_secret_stays() {
     let home = tempfile::tempdir().expect("home");
     let mut tui = Tui::start(&["--demo", "--read-only"], home.path());
-    open_demo(&mut tui);
+    tui.open_demo();
     let s = tui.wait_for("[read-only]");
     assert!(
         !s.contains("d delete"),

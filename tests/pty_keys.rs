@@ -6,12 +6,6 @@ mod support;
 
 use support::pty::Tui;
 
-fn open_demo(tui: &mut Tui) {
-    tui.wait_for("discovered");
-    tui.send("\r");
-    tui.wait_for("Secrets (55)");
-}
-
 /// Esc, then waits until `gone` leaves the screen (an Esc followed at once by a key reads as Alt+key).
 fn esc(tui: &mut Tui, gone: &str) {
     tui.send("\x1b");
@@ -22,7 +16,7 @@ fn esc(tui: &mut Tui, gone: &str) {
 fn help_lists_every_key_of_the_view_and_colon_works_everywhere() {
     let home = tempfile::tempdir().expect("home");
     let mut tui = Tui::start(&["--demo"], home.path());
-    open_demo(&mut tui);
+    tui.open_demo();
     tui.send("?");
     let help = tui.wait_for("help — secret list");
     for line in [
@@ -92,7 +86,7 @@ fn a_binding_that_shadows_another_is_reported_and_the_bound_key_works() {
     )
     .expect("config");
     let mut tui = Tui::start(&["--demo"], home.path());
-    open_demo(&mut tui);
+    tui.open_demo();
     // The binding took d from delete, but ctrl-x gives delete a key again: no warning then.
     tui.send("/db-password\r");
     tui.wait_for("1 of 55");
@@ -125,7 +119,7 @@ fn a_binding_that_shadows_another_is_reported_and_the_bound_key_works() {
 fn text_fields_edit_at_the_cursor_and_a_created_secret_is_selected() {
     let home = tempfile::tempdir().expect("home");
     let mut tui = Tui::start(&["--demo"], home.path());
-    open_demo(&mut tui);
+    tui.open_demo();
     tui.send("n");
     tui.wait_for("new secret");
     // Type "zz-new", go Home, insert "a", Ctrl-← / Delete round trip: "azz-new".
@@ -154,7 +148,7 @@ fn text_fields_edit_at_the_cursor_and_a_created_secret_is_selected() {
 fn dialogs_grow_to_fit_at_small_sizes() {
     let home = tempfile::tempdir().expect("home");
     let mut tui = Tui::start(&["--demo"], home.path());
-    open_demo(&mut tui);
+    tui.open_demo();
     tui.send(":");
     let s = tui.wait_for("(Tab completes)");
     for cmd in ["restore", "new", "q"] {
@@ -188,7 +182,7 @@ fn dialogs_grow_to_fit_at_small_sizes() {
 fn the_comparison_is_a_real_line_diff_with_labelled_sides() {
     let home = tempfile::tempdir().expect("home");
     let mut tui = Tui::start(&["--demo"], home.path());
-    open_demo(&mut tui);
+    tui.open_demo();
     tui.send("/db-password\r");
     tui.wait_for("1 of 55");
     tui.send("v");

@@ -139,6 +139,13 @@ impl Tui {
             .unwrap_or_default()
     }
 
+    /// In `--demo`: opens the demo vault from the picker and waits for its 55 secrets.
+    pub fn open_demo(&mut self) {
+        self.wait_for("discovered");
+        self.send("\r");
+        self.wait_for("Secrets (55)");
+    }
+
     /// Every row of the screen, as wide as the terminal (`screen` trims).
     pub fn rows(&self) -> Vec<String> {
         self.parser
