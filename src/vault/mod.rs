@@ -6,6 +6,7 @@ pub mod credential;
 pub mod discovery;
 pub mod error;
 pub mod machine;
+pub mod page;
 pub mod secret;
 pub mod sources;
 pub mod tags;

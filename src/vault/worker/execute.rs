@@ -2,16 +2,20 @@
 
 use super::*;
 
-/// A listing streamed page by page: the pager, the item type the views get, the response variant.
-/// (The SDK's page models share their fields but no trait.)
+/// A listing streamed page by page: the pager, how a page's body is read (`vault::page`), the
+/// response variant.
 macro_rules! list {
-    ($pager:expr, $item:ty, $variant:ident, $send:expr) => {
+    ($pager:expr, $read:path, $variant:ident, $send:expr) => {
         stream_pages(
             $pager.map_err(sdk)?.into_pages(),
             |page| {
-                let page = page.into_model().map_err(sdk)?;
-                let items = page.value.iter().map(<$item>::from).collect();
-                Ok((items, last_page(page.next_link.as_deref())))
+                let (items, next_link) = $read(page.body().as_ref()).map_err(|e| {
+                    VaultError::new(
+                        ErrorKind::Other,
+                        format!("the vault's listing could not be read: {e}"),
+                    )
+                })?;
+                Ok((items, last_page(next_link.as_deref())))
             },
             |items, done| Response::$variant { items, done },
             $send,
@@ -237,7 +241,7 @@ pub(super) async fn operate(
         Request::ListSecrets { .. } | Request::ScanSecrets { .. } => {
             list!(
                 client.list_secret_properties(None),
-                SecretProps,
+                crate::vault::page::secrets,
                 SecretsPage,
                 send
             )
@@ -245,7 +249,7 @@ pub(super) async fn operate(
         Request::ListDeleted { .. } => {
             list!(
                 client.list_deleted_secret_properties(None),
-                DeletedProps,
+                crate::vault::page::deleted,
                 DeletedPage,
                 send
             )
