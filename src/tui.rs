@@ -2,7 +2,7 @@
 //! while something animates. All pending input is drained, then the screen is drawn once. The
 //! terminal is restored on quit, on error and from a panic hook installed before raw mode.
 
-use std::io::{self, BufWriter, Stdout};
+use std::io;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -79,7 +79,7 @@ fn resume(terminal: &mut Term) -> Result<()> {
 fn new_terminal() -> io::Result<Term> {
     let (w, h) = crossterm::terminal::size()?;
     Terminal::with_options(
-        CrosstermBackend::new(BufWriter::with_capacity(FRAME_BUFFER, io::stdout())),
+        CrosstermBackend::new(FrameWriter::default()),
         ratatui::TerminalOptions {
             viewport: ratatui::Viewport::Fixed(ratatui::layout::Rect::new(0, 0, w, h)),
         },
@@ -104,12 +104,57 @@ pub struct LoopOptions {
     pub clipboard: Clipboard,
 }
 
-/// A frame goes to the terminal in one write: stdout alone is line-buffered with 1 KiB, so a frame
-/// of a full list was some twenty `write` calls (a fifth of a frame's CPU). ratatui flushes after
-/// each frame.
-const FRAME_BUFFER: usize = 64 * 1024;
+/// Gathers a frame and gives it to the terminal in one write when ratatui flushes (after each
+/// frame): through std's stdout, line-buffered with 1 KiB, a frame of a full list was some twenty
+/// `write` calls. A revealed value is in a frame's bytes, so the frame buffer is wiped once written
+/// and the frame goes to the terminal unbuffered (std's buffer kept the last kilobyte of a frame,
+/// a value with it, until later output overwrote it: `tests/pty_memory.rs`).
+struct FrameWriter {
+    frame: Vec<u8>,
+    out: Box<dyn Write + Send>,
+}
 
-type Term = Terminal<CrosstermBackend<BufWriter<Stdout>>>;
+impl Default for FrameWriter {
+    fn default() -> Self {
+        Self {
+            frame: Vec::with_capacity(64 * 1024),
+            out: unbuffered_stdout(),
+        }
+    }
+}
+
+/// The terminal without std's buffer in between: a duplicate of the stdout descriptor.
+#[cfg(unix)]
+fn unbuffered_stdout() -> Box<dyn Write + Send> {
+    use std::os::fd::AsFd;
+    match io::stdout().as_fd().try_clone_to_owned() {
+        Ok(fd) => Box::new(std::fs::File::from(fd)),
+        Err(_) => Box::new(io::stdout()),
+    }
+}
+
+#[cfg(not(unix))]
+fn unbuffered_stdout() -> Box<dyn Write + Send> {
+    Box::new(io::stdout())
+}
+
+impl Write for FrameWriter {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.frame.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let written = self
+            .out
+            .write_all(&self.frame)
+            .and_then(|()| self.out.flush());
+        zeroize::Zeroize::zeroize(&mut self.frame);
+        written
+    }
+}
+
+type Term = Terminal<CrosstermBackend<FrameWriter>>;
 
 /// Writes bytes (OSC 52) to the terminal between frames, through the frames' own writer.
 fn write_terminal(terminal: &mut Term, bytes: &[u8]) {
