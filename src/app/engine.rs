@@ -20,12 +20,12 @@ use nucleo::{Injector, Nucleo};
 const CHUNK: usize = 50_000;
 
 /// How long a keystroke's frame waits for the matcher over `len` names: lists it matches within
-/// 3 ms (tens of thousands of names) show the result at once, as if synchronously; bigger ones echo
+/// 2 ms (tens of thousands of names) show the result at once, as if synchronously; bigger ones echo
 /// the keystroke with the previous result and "matching…", and are woken when the new one is ready
 /// (nucleo takes 3–9 ms for 100,000 names on 2 cores).
 pub fn wait_ms(len: usize) -> u64 {
     if len <= 200_000 {
-        3
+        2
     } else {
         0
     }
