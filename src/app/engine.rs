@@ -45,6 +45,8 @@ struct Mailbox {
 struct Outcome {
     /// The number of the query it answers.
     query: u64,
+    /// How many names it was matched over (the UI may have given more since).
+    items: usize,
     matched: Arc<Vec<u32>>,
     /// Whether the matcher was still working when it was taken (more names, or a newer query).
     running: bool,
@@ -83,6 +85,8 @@ pub struct Engine {
     /// The number of the last query sent, and of the one the result below answers.
     sent: u64,
     answered: u64,
+    /// How many names the result below was matched over.
+    matched_over: usize,
     matched: Arc<Vec<u32>>,
     running: bool,
     wake: Arc<dyn Fn() + Send + Sync>,
@@ -118,6 +122,7 @@ impl Engine {
             query: String::new(),
             sent: 0,
             answered: 0,
+            matched_over: 0,
             matched: Arc::new(Vec::new()),
             running: false,
             wake,
@@ -173,7 +178,7 @@ impl Engine {
             let answered = mail
                 .result
                 .as_ref()
-                .is_some_and(|r| r.query == self.sent && !r.running);
+                .is_some_and(|r| self.covers(r) && !r.running);
             let left = deadline.saturating_duration_since(Instant::now());
             if answered || left.is_zero() || !self.thread {
                 break;
@@ -184,14 +189,21 @@ impl Engine {
             };
         }
         let Some(r) = mail.result.take() else {
-            self.running = self.answered < self.sent || self.running;
+            // Nothing newer: still running if the last result does not answer what was asked.
+            self.running |= self.answered < self.sent || self.matched_over < self.injected;
             return false;
         };
         drop(mail);
         self.answered = r.query;
+        self.matched_over = r.items;
+        self.running = r.running || !self.covers(&r);
         self.matched = r.matched;
-        self.running = r.running || r.query < self.sent;
         true
+    }
+
+    /// Whether a result answers the last query over every name given.
+    fn covers(&self, r: &Outcome) -> bool {
+        r.query == self.sent && r.items >= self.injected
     }
 
     /// Whether a newer result will come (the last one taken was not final for the last query).
@@ -255,9 +267,11 @@ fn matcher(mut nucleo: Nucleo<u32>, link: &Link, wake: &(dyn Fn() + Send + Sync)
         if status.changed || asked || running != status.running {
             let snapshot = nucleo.snapshot();
             let matched: Vec<u32> = snapshot.matched_items(..).map(|it| *it.data).collect();
+            let items = snapshot.item_count() as usize;
             let mut mail = link.lock();
             mail.result = Some(Outcome {
                 query,
+                items,
                 matched: Arc::new(matched),
                 running: status.running,
             });

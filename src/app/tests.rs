@@ -1369,15 +1369,15 @@ fn a_narrowing_query_finds_what_a_full_search_finds() {
     for c in ['d', 'b', 'x'] {
         app.on_event(&ch(c));
     }
-    app.prepare();
+    app.settle_filter();
     app.on_event(&key(KeyCode::Backspace));
     for c in ['-', '1'] {
         app.on_event(&ch(c));
     }
-    app.prepare();
+    app.settle_filter();
     let narrowed = shown(&app);
     app.invalidate();
-    app.prepare();
+    app.settle_filter();
     assert_eq!(
         narrowed,
         shown(&app),
