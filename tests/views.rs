@@ -162,7 +162,7 @@ fn open(app: &mut App) {
 
 fn render(app: &mut App, size: (u16, u16)) -> (String, ratatui::buffer::Buffer) {
     app.size = size;
-    app.prepare();
+    app.settle_filter();
     let mut terminal = Terminal::new(TestBackend::new(size.0, size.1)).expect("terminal");
     terminal
         .draw(|f| {
